@@ -1,0 +1,55 @@
+use clap::{Parser, Subcommand};
+
+/// The booking system's server. Configuration comes from the environment (see `.env.example`).
+#[derive(Debug, Parser)]
+#[command(name = "booking-api", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]
+pub enum Command {
+    /// Migrate the database, then serve the API and the web app (the default).
+    Serve {
+        /// Also load the demo data into an empty database.
+        #[arg(long)]
+        seed: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo accounts and events into an empty database; a seeded one is left alone.
+    Seed,
+}
+
+impl Cli {
+    pub fn command(&self) -> Command {
+        self.command.unwrap_or(Command::Serve { seed: false })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_is_the_default() {
+        let cli = Cli::try_parse_from(["booking-api"]).unwrap();
+        assert_eq!(cli.command(), Command::Serve { seed: false });
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.command());
+        assert_eq!(
+            parse(&["booking-api", "serve", "--seed"]).unwrap(),
+            Command::Serve { seed: true }
+        );
+        assert_eq!(
+            parse(&["booking-api", "migrate"]).unwrap(),
+            Command::Migrate
+        );
+        assert_eq!(parse(&["booking-api", "seed"]).unwrap(), Command::Seed);
+        assert!(parse(&["booking-api", "drop-everything"]).is_err());
+    }
+}

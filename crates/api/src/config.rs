@@ -1,0 +1,241 @@
+//! Configuration from the environment; `.env.example` lists every variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A production JWT secret shorter than this is refused: HS256 wants 256 bits of key.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// `None`: start the embedded PostgreSQL under `data_dir`.
+    pub database_url: Option<String>,
+    pub bind_addr: SocketAddr,
+    pub jwt_secret: Vec<u8>,
+    pub app_env: AppEnv,
+    pub bcrypt_cost: u32,
+    pub db_pool_size: usize,
+    pub db_pool_timeout: Duration,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub static_dir: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(|_| "<set>"),
+            )
+            .field("bind_addr", &self.bind_addr)
+            .field("jwt_secret", &"<redacted>")
+            .field("app_env", &self.app_env)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("db_pool_timeout", &self.db_pool_timeout)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("static_dir", &self.static_dir)
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error(
+        "JWT_SECRET must be set to at least {MIN_JWT_SECRET_BYTES} bytes when APP_ENV=production \
+         (generate one with `openssl rand -base64 48`)"
+    )]
+    WeakJwtSecret,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let app_env = match lookup("APP_ENV").as_deref() {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "APP_ENV",
+                    reason: format!("`{other}` is not `development` or `production`"),
+                });
+            }
+        };
+        let jwt_secret = match (lookup("JWT_SECRET"), app_env) {
+            (Some(secret), _) if secret.len() >= MIN_JWT_SECRET_BYTES => secret.into_bytes(),
+            (_, AppEnv::Production) => return Err(ConfigError::WeakJwtSecret),
+            (Some(secret), AppEnv::Development) => {
+                tracing::warn!(
+                    "JWT_SECRET is shorter than {MIN_JWT_SECRET_BYTES} bytes; acceptable only in development"
+                );
+                secret.into_bytes()
+            }
+            (None, AppEnv::Development) => {
+                tracing::warn!(
+                    "JWT_SECRET is not set; using a random secret (sign-ins end when the server restarts)"
+                );
+                random_secret()?
+            }
+        };
+        let bcrypt_cost = parse(&lookup, "BCRYPT_COST", 12)?;
+        if !(4..=31).contains(&bcrypt_cost) {
+            return Err(ConfigError::Invalid {
+                name: "BCRYPT_COST",
+                reason: "must be between 4 and 31".into(),
+            });
+        }
+        let db_pool_size = parse(&lookup, "DB_POOL_SIZE", 16)?;
+        if db_pool_size == 0 {
+            return Err(ConfigError::Invalid {
+                name: "DB_POOL_SIZE",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            database_url: lookup("DATABASE_URL"),
+            bind_addr: parse(
+                &lookup,
+                "BIND_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            jwt_secret,
+            app_env,
+            bcrypt_cost,
+            db_pool_size,
+            db_pool_timeout: millis(&lookup, "DB_POOL_TIMEOUT_MS", 5_000)?,
+            lock_timeout: millis(&lookup, "LOCK_TIMEOUT_MS", 5_000)?,
+            statement_timeout: millis(&lookup, "STATEMENT_TIMEOUT_MS", 30_000)?,
+            static_dir: lookup("STATIC_DIR").map_or_else(|| "frontend/dist".into(), PathBuf::from),
+            data_dir: lookup("DATA_DIR").map_or_else(|| ".data".into(), PathBuf::from),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+}
+
+fn parse<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match lookup(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|error: T::Err| ConfigError::Invalid {
+                name,
+                reason: error.to_string(),
+            }),
+    }
+}
+
+fn millis(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    parse(lookup, name, default).map(Duration::from_millis)
+}
+
+fn random_secret() -> Result<Vec<u8>, ConfigError> {
+    let mut secret = vec![0_u8; 48];
+    getrandom::fill(&mut secret).map_err(|error| ConfigError::Invalid {
+        name: "JWT_SECRET",
+        reason: format!("no randomness to generate one: {error}"),
+    })?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_suit_local_development() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.app_env, AppEnv::Development);
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, None);
+        assert_eq!(config.bcrypt_cost, 12);
+        assert_eq!(config.lock_timeout, Duration::from_secs(5));
+        assert_eq!(config.jwt_secret.len(), 48);
+    }
+
+    #[test]
+    fn production_refuses_a_missing_secret() {
+        assert_eq!(
+            config(&[("APP_ENV", "production")]).err(),
+            Some(ConfigError::WeakJwtSecret)
+        );
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        let short = "x".repeat(MIN_JWT_SECRET_BYTES - 1);
+        assert_eq!(
+            config(&[("APP_ENV", "production"), ("JWT_SECRET", &short)]).err(),
+            Some(ConfigError::WeakJwtSecret)
+        );
+        let long = "x".repeat(MIN_JWT_SECRET_BYTES);
+        assert!(config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).is_ok());
+    }
+
+    #[test]
+    fn bad_numbers_name_their_variable() {
+        assert!(matches!(
+            config(&[("DB_POOL_SIZE", "many")]),
+            Err(ConfigError::Invalid {
+                name: "DB_POOL_SIZE",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&[("BCRYPT_COST", "3")]),
+            Err(ConfigError::Invalid {
+                name: "BCRYPT_COST",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&[("APP_ENV", "staging")]),
+            Err(ConfigError::Invalid {
+                name: "APP_ENV",
+                ..
+            })
+        ));
+    }
+}

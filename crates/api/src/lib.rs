@@ -1,0 +1,13 @@
+//! The booking API: HTTP handlers, authentication and the server's wiring.
+
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod database;
+pub mod json;
+pub mod problem;
+pub mod routes;
+pub mod spa;
+pub mod startup;
+pub mod state;

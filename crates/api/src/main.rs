@@ -1,0 +1,42 @@
+use std::process::ExitCode;
+
+use booking_api::cli::{Cli, Command};
+use booking_api::commands;
+use booking_api::config::Config;
+use booking_api::database::Database;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    // Started before the async runtime, on the main thread: the embedded PostgreSQL dies
+    // with the thread that started it, and this one lives until the end.
+    let database = Database::open(&config)?;
+    let result = actix_web::rt::System::new().block_on(async {
+        match command {
+            Command::Serve { seed } => commands::serve(&config, &database, seed).await,
+            Command::Migrate => commands::migrate(&database).await,
+            Command::Seed => commands::load_seed(&config, &database).await,
+        }
+    });
+    // The server has let go of every connection; now the embedded cluster may stop.
+    drop(database);
+    result
+}

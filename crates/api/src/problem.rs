@@ -1,0 +1,189 @@
+//! The one place where failures become HTTP: every handler returns `ApiError`, and this
+//! module turns it into an RFC 9457 problem document with a stable `code`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use booking_domain::ValidationErrors;
+use booking_dto::{ErrorCode, FieldProblem, Problem};
+use booking_persistence::DbError;
+use booking_persistence::users::InsertUserError;
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: ValidationErrors,
+    },
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// Worth retrying: the database is unreachable, busy, or a lock wait timed out.
+    #[error("the service is temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or a broken invariant; the detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(errors: ValidationErrors) -> Self {
+        Self::Validation {
+            detail: "The request has invalid fields.".into(),
+            errors,
+        }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        Self::Internal(error.to_string())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Validation { .. } => ErrorCode::ValidationError,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::EmailTaken => ErrorCode::EmailTaken,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Unavailable(_) => {
+                "The service is busy or its database is unreachable; retry shortly.".into()
+            }
+            Self::Internal(_) => "An unexpected error occurred.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            type_uri: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+            errors: match self {
+                Self::Validation { errors, .. } => errors
+                    .fields()
+                    .iter()
+                    .map(|e| FieldProblem {
+                        field: e.field.clone(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "request refused: unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                ));
+            }
+            Self::Unauthorized(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            _ => {}
+        }
+        response.json(self.to_problem())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(_) | DbError::LockTimeout => Self::Unavailable(error.to_string()),
+            DbError::Corrupt(_) | DbError::Query(_) => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<booking_persistence::pool::PoolError> for ApiError {
+    fn from(error: booking_persistence::pool::PoolError) -> Self {
+        DbError::from(error).into()
+    }
+}
+
+impl From<InsertUserError> for ApiError {
+    fn from(error: InsertUserError) -> Self {
+        match error {
+            InsertUserError::EmailTaken => Self::EmailTaken,
+            InsertUserError::Db(db) => db.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn unavailable_is_503_with_retry_after_and_no_internals() {
+        let response = ApiError::Unavailable("pool timed out at 10.0.0.7".into()).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let body = to_bytes(response.into_body()).await.unwrap();
+        let problem: Problem = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem.code, ErrorCode::Unavailable);
+        assert!(!problem.detail.contains("10.0.0.7"));
+    }
+
+    #[actix_web::test]
+    async fn internal_errors_hide_their_cause() {
+        let response = ApiError::internal("SELECT * FROM users exploded").error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+        let body = to_bytes(response.into_body()).await.unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("SELECT"));
+    }
+}

@@ -1,0 +1,166 @@
+//! Register, login, refresh, logout and me.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use booking_domain::{Email, NewAccount, Role};
+use booking_dto::{AuthResponse, LoginRequest, RegisterRequest, User};
+use booking_persistence::AsyncPgConnection;
+use booking_persistence::refresh_tokens::{self, RotateError};
+use booking_persistence::users::{self, NewUser, UserRecord};
+use chrono::Utc;
+
+use crate::auth::jwt::TokenSubject;
+use crate::auth::refresh_cookie::{self, COOKIE_NAME, RefreshToken};
+use crate::auth::{AuthUser, password};
+use crate::json::ValidJson;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// One message for an unknown email and a wrong password: no account enumeration.
+const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
+const NO_SESSION: &str = "The session has ended; sign in again.";
+
+pub async fn register(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let account =
+        NewAccount::parse(&body.email, &body.password, &body.name).map_err(ApiError::invalid)?;
+    let password_hash = password::hash(&account.password, state.auth.bcrypt_cost).await?;
+    let mut conn = state.pool.get().await?;
+    let user = users::insert(
+        &mut conn,
+        NewUser {
+            email: account.email.as_str(),
+            name: account.name.as_str(),
+            password_hash: &password_hash,
+            role: Role::Customer.as_str(),
+        },
+    )
+    .await?;
+    start_session(&state, &mut conn, user, HttpResponse::Created()).await
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let user = match Email::parse(&body.email) {
+        Ok(email) => users::find_by_email(&mut conn, &email).await?,
+        Err(_) => None,
+    };
+    // Verify against a dummy hash when there is no user, so timing does not tell.
+    let stored_hash = user.as_ref().map_or_else(
+        || state.auth.dummy_hash.clone(),
+        |u| u.password_hash.clone(),
+    );
+    let matches = password::verify(body.password, stored_hash).await?;
+    match user {
+        Some(user) if matches => start_session(&state, &mut conn, user, HttpResponse::Ok()).await,
+        _ => Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
+    }
+}
+
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let presented = req
+        .cookie(COOKIE_NAME)
+        .ok_or(ApiError::Unauthorized(NO_SESSION))?;
+    let replacement = RefreshToken::generate().map_err(ApiError::internal)?;
+    let now = Utc::now();
+    let mut conn = state.pool.get().await?;
+    let user_id = refresh_tokens::rotate(
+        &mut conn,
+        &refresh_cookie::hash(presented.value()),
+        &replacement.hash,
+        now,
+    )
+    .await
+    .map_err(|error| match error {
+        RotateError::Unknown | RotateError::Rejected(_) => ApiError::Unauthorized(NO_SESSION),
+        RotateError::Db(db) => db.into(),
+    })?;
+    let user = users::find_by_id(&mut conn, user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized(NO_SESSION))?;
+    respond_with_session(&state, user, &replacement, HttpResponse::Ok())
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(presented) = req.cookie(COOKIE_NAME) {
+        let mut conn = state.pool.get().await?;
+        refresh_tokens::revoke_session(
+            &mut conn,
+            &refresh_cookie::hash(presented.value()),
+            Utc::now(),
+        )
+        .await?;
+    }
+    Ok(HttpResponse::NoContent()
+        .cookie(refresh_cookie::removal(state.auth.secure_cookies))
+        .finish())
+}
+
+pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<web::Json<User>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let user = users::find_by_id(&mut conn, caller.id)
+        .await?
+        .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
+    Ok(web::Json(to_dto(&user)))
+}
+
+/// A fresh login: a new refresh-token family and an access token.
+async fn start_session(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    user: UserRecord,
+    response: actix_web::HttpResponseBuilder,
+) -> Result<HttpResponse, ApiError> {
+    let token = RefreshToken::generate().map_err(ApiError::internal)?;
+    refresh_tokens::issue(conn, user.id, &token.hash, Utc::now()).await?;
+    respond_with_session(state, user, &token, response)
+}
+
+fn respond_with_session(
+    state: &AppState,
+    user: UserRecord,
+    refresh: &RefreshToken,
+    mut response: actix_web::HttpResponseBuilder,
+) -> Result<HttpResponse, ApiError> {
+    let (access_token, expires_in) = state
+        .auth
+        .jwt
+        .issue(
+            TokenSubject {
+                user_id: user.id,
+                role: user.role,
+            },
+            Utc::now(),
+        )
+        .map_err(ApiError::internal)?;
+    Ok(response
+        .cookie(refresh_cookie::cookie(refresh, state.auth.secure_cookies))
+        .json(AuthResponse {
+            user: to_dto(&user),
+            access_token,
+            expires_in,
+        }))
+}
+
+pub fn to_dto(user: &UserRecord) -> User {
+    User {
+        id: user.id,
+        email: user.email.clone(),
+        name: user.name.clone(),
+        role: match user.role {
+            Role::Customer => booking_dto::Role::Customer,
+            Role::Organizer => booking_dto::Role::Organizer,
+            Role::Admin => booking_dto::Role::Admin,
+        },
+    }
+}

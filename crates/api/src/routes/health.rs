@@ -1,0 +1,23 @@
+use actix_web::{HttpResponse, web};
+use booking_dto::{Health, Readiness};
+use booking_persistence::pool;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The process is up: no dependency is checked, so an orchestrator restarts only a dead process.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// The process can serve traffic: a connection is free and the database answers.
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    pool::ping(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready".into(),
+        database: "up".into(),
+    }))
+}

@@ -1,0 +1,77 @@
+//! Wiring: from configuration and a pool to a running HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use booking_persistence::DbPool;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::{AuthSettings, JwtKeys, password};
+use crate::config::Config;
+use crate::json::MAX_BODY_BYTES;
+use crate::routes;
+use crate::spa;
+use crate::state::AppState;
+
+/// How long in-flight requests get to finish after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `config.bind_addr` (port 0 picks a free port) and prepares the server.
+    pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind_addr)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            pool,
+            auth: Arc::new(AuthSettings {
+                jwt: JwtKeys::new(&config.jwt_secret),
+                bcrypt_cost: config.bcrypt_cost,
+                secure_cookies: config.is_production(),
+                dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
+            }),
+        };
+        let static_dir = config.static_dir.clone();
+        let serve_app = static_dir.join("index.html").is_file();
+        if !serve_app {
+            tracing::warn!(dir = %static_dir.display(), "no built web app found; serving the API only (build it with `just frontend`)");
+        }
+        let server = HttpServer::new(move || {
+            let app = App::new()
+                .wrap(TracingLogger::default())
+                .app_data(web::Data::new(state.clone()))
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .route("/health", web::get().to(routes::health::health))
+                .route("/ready", web::get().to(routes::health::ready))
+                .service(web::scope("/api").service(web::scope("/v1").configure(routes::api_v1)))
+                // Unmatched paths inside any scope fall through to the app's default, so
+                // this one handler answers every unknown API path with a problem document.
+                .default_service(web::to(routes::api_not_found));
+            if serve_app {
+                app.service(spa::service(&static_dir))
+            } else {
+                app
+            }
+        })
+        .listen(listener)?
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server is stopped (Ctrl-C or SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,12 @@
+use std::sync::Arc;
+
+use booking_persistence::DbPool;
+
+use crate::auth::AuthSettings;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub auth: Arc<AuthSettings>,
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the real server on a free port, a fresh PostgreSQL database per
+//! test, spoken to over HTTP. One binary, so the template database is built once.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code, helpers included, fails loudly"
+)]
+
+mod auth;
+mod errors;
+mod health;
+mod helpers;
+mod startup;

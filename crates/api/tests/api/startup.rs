@@ -1,0 +1,70 @@
+use std::process::Command;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn production_without_a_jwt_secret_refuses_to_start() {
+    let app = spawn_app().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_booking-api"))
+        .arg("serve")
+        .env_clear()
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", app.db.url())
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("JWT_SECRET must be set"), "{stderr}");
+}
+
+#[tokio::test]
+async fn production_with_a_short_jwt_secret_refuses_to_start() {
+    let app = spawn_app().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_booking-api"))
+        .arg("serve")
+        .env_clear()
+        .env("APP_ENV", "production")
+        .env("JWT_SECRET", "too-short")
+        .env("DATABASE_URL", app.db.url())
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("JWT_SECRET must be set"));
+}
+
+#[tokio::test]
+async fn migrate_and_seed_commands_are_idempotent() {
+    let app = spawn_app().await;
+    let run = |command: &str| {
+        Command::new(env!("CARGO_BIN_EXE_booking-api"))
+            .arg(command)
+            .env("DATABASE_URL", app.db.url())
+            .env("BCRYPT_COST", "4")
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap()
+    };
+    assert!(run("migrate").status.success());
+    let first = run("seed");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("seeded demo data"));
+    let second = run("seed");
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("seed skipped"));
+
+    // The seeded accounts sign in with the documented password.
+    for email in [
+        "alice@example.com",
+        "organizer@example.com",
+        "admin@example.com",
+    ] {
+        let response = app.login(email, "Password123").await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{email}");
+    }
+}

@@ -1,0 +1,15 @@
+//! The booking rules, free of IO: every value that reaches a handler or a repository has
+//! already been parsed into one of these types, so the rule behind it lives here once.
+
+pub mod account;
+pub mod event;
+pub mod refresh;
+pub mod validation;
+
+pub use account::{
+    Email, EmailError, NewAccount, Password, PasswordError, Role, UnknownRole, UserName,
+    UserNameError,
+};
+pub use event::{EventStatus, UnknownEventStatus};
+pub use refresh::{RefreshRejection, RefreshTokenState};
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,76 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Organizer,
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Returned by register, login and refresh. The refresh token travels only in an httpOnly
+/// cookie, never in this body, so page scripts cannot read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    pub user: User,
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_response_uses_camel_case() {
+        let response = AuthResponse {
+            user: User {
+                id: Uuid::nil(),
+                email: "a@b.co".into(),
+                name: "Al".into(),
+                role: Role::Organizer,
+            },
+            access_token: "t".into(),
+            expires_in: 900,
+        };
+        let json = serde_json::to_value(&response).unwrap_or_default();
+        assert_eq!(json["accessToken"], "t");
+        assert_eq!(json["expiresIn"], 900);
+        assert_eq!(json["user"]["role"], "organizer");
+    }
+
+    #[test]
+    fn requests_refuse_unknown_fields() {
+        let parsed = serde_json::from_str::<LoginRequest>(
+            r#"{"email":"a@b.co","password":"x","admin":true}"#,
+        );
+        assert!(parsed.is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! The JSON shapes of the HTTP API (camelCase on the wire). Compiles for wasm32 so the web
+//! app and the load tester speak exactly what the server speaks.
+
+pub mod auth;
+pub mod health;
+pub mod problem;
+
+pub use auth::{AuthResponse, LoginRequest, RegisterRequest, Role, User};
+pub use health::{Health, Readiness};
+pub use problem::{ErrorCode, FieldProblem, Problem};

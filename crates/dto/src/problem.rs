@@ -1,0 +1,67 @@
+//! RFC 9457 problem details, with a stable `code` clients can switch on.
+
+use serde::{Deserialize, Serialize};
+
+/// Every error the API can answer with. The spelling is part of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    ValidationError,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    EventNotFound,
+    BookingNotFound,
+    InsufficientTickets,
+    TicketLimitExceeded,
+    EventNotBookable,
+    BookingAlreadyCancelled,
+    EmailTaken,
+    CapacityBelowSold,
+    IdempotencyKeyReused,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    InternalError,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldProblem {
+    /// Path of the offending field in the request body, e.g. `email` or `items[1].quantity`.
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: ErrorCode,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_serialises_type_and_code() {
+        let problem = Problem {
+            type_uri: "about:blank".into(),
+            title: "Conflict".into(),
+            status: 409,
+            detail: "taken".into(),
+            code: ErrorCode::EmailTaken,
+            errors: vec![],
+        };
+        let json = serde_json::to_value(&problem).unwrap_or_default();
+        assert_eq!(json["type"], "about:blank");
+        assert_eq!(json["code"], "EmailTaken");
+        assert!(json.get("errors").is_none());
+    }
+}

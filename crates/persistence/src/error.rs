@@ -1,0 +1,53 @@
+//! The failures every repository call shares. Callers above decide what they mean for a
+//! client: `Unavailable` and `LockTimeout` are worth a retry, `Query` is a bug.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::PoolError as ManagerError;
+use diesel_async::pooled_connection::deadpool::PoolError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had in time, or the server went away.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A row lock was not granted within `lock_timeout`.
+    #[error("timed out waiting for a row lock")]
+    LockTimeout,
+    /// A row holds a value the code does not know (a bad migration or a manual edit).
+    #[error("unexpected stored value: {0}")]
+    Corrupt(String),
+    #[error("database query failed: {0}")]
+    Query(DieselError),
+}
+
+impl From<DieselError> for DbError {
+    fn from(error: DieselError) -> Self {
+        match &error {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::Unavailable(error.to_string())
+            }
+            // PostgreSQL reports lock_timeout (SQLSTATE 55P03) and statement_timeout
+            // (57014) with these messages; diesel does not expose the SQLSTATE itself.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("lock timeout") =>
+            {
+                Self::LockTimeout
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("statement timeout") =>
+            {
+                Self::Unavailable(error.to_string())
+            }
+            _ => Self::Query(error),
+        }
+    }
+}
+
+impl From<PoolError> for DbError {
+    fn from(error: PoolError) -> Self {
+        match error {
+            PoolError::Backend(ManagerError::QueryError(query)) => query.into(),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Everything that talks to PostgreSQL. Repository functions take a connection rather
+//! than the pool, so callers can compose several inside one transaction.
+
+pub mod database_admin;
+pub mod error;
+pub mod local_pg;
+pub mod migrate;
+pub mod pool;
+pub mod refresh_tokens;
+pub mod schema;
+pub mod seed;
+#[cfg(feature = "test-support")]
+pub mod test_db;
+pub mod users;
+
+pub use diesel_async::AsyncPgConnection;
+pub use error::DbError;
+pub use pool::{DbConn, DbPool, PoolSettings};

@@ -1,0 +1,387 @@
+//! Creating, starting and stopping one local cluster.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use uuid::Uuid;
+
+use super::run_as::ServerUser;
+use super::{LauncherError, PgBinaries};
+
+/// The cluster's superuser; the application connects as it.
+const SUPERUSER: &str = "booking";
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+const PORT_ATTEMPTS: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// Folder holding the cluster: created on first use, reused after.
+    pub root: PathBuf,
+    /// Whether committed data must survive a power cut (fsync). Throwaway test clusters
+    /// turn this off: it makes them several times faster.
+    pub durable: bool,
+    pub max_connections: u32,
+}
+
+/// A running server. Dropping it stops the server (fast shutdown).
+#[derive(Debug)]
+pub struct LocalCluster {
+    child: Option<Child>,
+    port: u16,
+    password: String,
+    root: PathBuf,
+}
+
+impl LocalCluster {
+    /// Initialises the cluster under `options.root` if needed and starts it on a free
+    /// loopback port.
+    ///
+    /// The server dies with the thread that started it (Linux parent-death signal), so
+    /// a crashed or killed caller leaves no server behind: start it from a thread that
+    /// lives as long as the cluster is needed, such as `main`.
+    pub fn start(binaries: &PgBinaries, options: &ClusterOptions) -> Result<Self, LauncherError> {
+        let user = ServerUser::for_current_process()?;
+        let root = &options.root;
+        fs::create_dir_all(root)
+            .map_err(LauncherError::io(format!("creating {}", root.display())))?;
+        // The server user must be able to enter the root to reach its data folder.
+        fs::set_permissions(root, fs::Permissions::from_mode(0o755))
+            .map_err(LauncherError::io(format!("opening up {}", root.display())))?;
+        let root = root
+            .canonicalize()
+            .map_err(LauncherError::io(format!("resolving {}", root.display())))?;
+        user.check_reachable(&data_dir(&root))?;
+        let password = ensure_initialized(binaries, &user, &root)?;
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = free_port()?;
+            match spawn_server(binaries, &user, &root, options, port) {
+                Ok(child) => {
+                    tracing::info!(port, root = %root.display(), "local PostgreSQL is ready");
+                    return Ok(Self {
+                        child: Some(child),
+                        port,
+                        password,
+                        root,
+                    });
+                }
+                // Another process may grab the port between our probe and the server's bind.
+                Err(LauncherError::Exited { log, .. })
+                    if attempt < PORT_ATTEMPTS && log.contains("could not bind") =>
+                {
+                    tracing::warn!(port, "port was taken; trying another");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A connection URL for `database` on this server.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
+    }
+
+    /// Stops the server and waits for it to exit.
+    pub fn stop(mut self) -> Result<(), LauncherError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), LauncherError> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+        // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+        let _ = kill(pid, Signal::SIGINT);
+        if wait_for_exit(&mut child, STOP_TIMEOUT)? {
+            tracing::info!(root = %self.root.display(), "local PostgreSQL stopped");
+            return Ok(());
+        }
+        tracing::warn!("local PostgreSQL ignored fast shutdown; forcing it");
+        let _ = kill(pid, Signal::SIGQUIT);
+        if !wait_for_exit(&mut child, STOP_TIMEOUT)? {
+            child
+                .kill()
+                .map_err(LauncherError::io("killing PostgreSQL"))?;
+            child
+                .wait()
+                .map_err(LauncherError::io("reaping PostgreSQL"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        if let Err(error) = self.shutdown() {
+            tracing::error!(%error, "could not stop local PostgreSQL");
+        }
+    }
+}
+
+fn data_dir(root: &Path) -> PathBuf {
+    root.join("pgdata")
+}
+
+fn log_path(root: &Path) -> PathBuf {
+    root.join("postgres.log")
+}
+
+/// Creates the cluster unless it exists; returns the superuser's password. The password
+/// file is written last, so its presence marks a cluster whose `initdb` completed.
+fn ensure_initialized(
+    binaries: &PgBinaries,
+    user: &ServerUser,
+    root: &Path,
+) -> Result<String, LauncherError> {
+    let data = data_dir(root);
+    let password_file = root.join("password");
+    if password_file.is_file() && data.join("PG_VERSION").is_file() {
+        let password = fs::read_to_string(&password_file).map_err(LauncherError::io(format!(
+            "reading {}",
+            password_file.display()
+        )))?;
+        return Ok(password.trim().to_owned());
+    }
+
+    if data.exists() {
+        // Left by an initdb that did not finish.
+        fs::remove_dir_all(&data)
+            .map_err(LauncherError::io(format!("clearing {}", data.display())))?;
+    }
+    fs::create_dir_all(&data).map_err(LauncherError::io(format!("creating {}", data.display())))?;
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o700))
+        .map_err(LauncherError::io(format!("restricting {}", data.display())))?;
+    user.take_ownership(&data)?;
+
+    let password = Uuid::new_v4().simple().to_string();
+    let initdb_password = root.join("initdb-password");
+    write_private(&initdb_password, &password)?;
+    user.take_ownership(&initdb_password)?;
+    let mut initdb = Command::new(binaries.tool("initdb"));
+    initdb
+        .arg("--pgdata")
+        .arg(&data)
+        .arg("--username")
+        .arg(SUPERUSER)
+        .arg(format!("--pwfile={}", initdb_password.display()))
+        .args([
+            "--encoding=UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        ])
+        .current_dir(root);
+    let result = run_to_completion(&mut initdb, user, "initdb");
+    let _ = fs::remove_file(&initdb_password);
+    result?;
+
+    write_private(&password_file, &password)?;
+    Ok(password)
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<(), LauncherError> {
+    fs::write(path, contents).map_err(LauncherError::io(format!("writing {}", path.display())))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .map_err(LauncherError::io(format!("restricting {}", path.display())))
+}
+
+fn run_to_completion(
+    command: &mut Command,
+    user: &ServerUser,
+    tool: &str,
+) -> Result<(), LauncherError> {
+    as_server_user(command, user);
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(LauncherError::io(format!("running {tool}")))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(LauncherError::Tool {
+        tool: tool.to_owned(),
+        status: output.status.to_string(),
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    })
+}
+
+fn as_server_user(command: &mut Command, user: &ServerUser) {
+    if let Some((uid, gid)) = user.ids() {
+        command.uid(uid.as_raw()).gid(gid.as_raw());
+    }
+}
+
+fn spawn_server(
+    binaries: &PgBinaries,
+    user: &ServerUser,
+    root: &Path,
+    options: &ClusterOptions,
+    port: u16,
+) -> Result<Child, LauncherError> {
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path(root))
+        .map_err(LauncherError::io("opening the PostgreSQL log"))?;
+    let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut command = Command::new(binaries.tool("postgres"));
+    command
+        .arg("-D")
+        .arg(data_dir(root))
+        .arg("-p")
+        .arg(port.to_string())
+        // Loopback TCP only: no Unix socket, so no dependence on a system socket folder.
+        .args([
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+        ])
+        .arg("-c")
+        .arg(format!("max_connections={}", options.max_connections));
+    if !options.durable {
+        command.args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ]);
+    }
+    command
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(clone_log(&log)?)
+        .stderr(clone_log(&log)?)
+        // Its own process group: a Ctrl-C in the terminal reaches us, and we stop the
+        // server after the application has let go of it, not in the middle of a request.
+        .process_group(0);
+    as_server_user(&mut command, user);
+    die_with_parent(&mut command);
+    let mut child = command
+        .spawn()
+        .map_err(LauncherError::io("starting postgres"))?;
+    match wait_until_ready(&mut child, root, log_offset) {
+        Ok(()) => Ok(child),
+        Err(error) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(error)
+        }
+    }
+}
+
+fn clone_log(log: &File) -> Result<File, LauncherError> {
+    log.try_clone()
+        .map_err(LauncherError::io("sharing the PostgreSQL log"))
+}
+
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    #[expect(
+        unsafe_code,
+        reason = "pre_exec runs in the forked child; prctl is async-signal-safe"
+    )]
+    unsafe {
+        command
+            .pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(io::Error::from));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
+
+fn wait_until_ready(child: &mut Child, root: &Path, log_offset: u64) -> Result<(), LauncherError> {
+    let started = Instant::now();
+    let pid_file = data_dir(root).join("postmaster.pid");
+    loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(LauncherError::io("watching postgres"))?
+        {
+            return Err(LauncherError::Exited {
+                status: status.to_string(),
+                log: log_tail(root, log_offset),
+            });
+        }
+        // Line 8 of postmaster.pid is the server's state; "ready" means it accepts connections.
+        if fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|contents| contents.lines().nth(7).map(|s| s.trim() == "ready"))
+            .unwrap_or(false)
+        {
+            return Ok(());
+        }
+        if started.elapsed() > READY_TIMEOUT {
+            return Err(LauncherError::NotReady {
+                seconds: READY_TIMEOUT.as_secs(),
+                log: log_tail(root, log_offset),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// What the server logged since `offset` (this start), at most the last 30 lines.
+fn log_tail(root: &Path, offset: u64) -> String {
+    let contents = fs::read(log_path(root)).unwrap_or_default();
+    let start = usize::try_from(offset).unwrap_or(0).min(contents.len());
+    let text = String::from_utf8_lossy(contents.get(start..).unwrap_or_default());
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .get(lines.len().saturating_sub(30)..)
+        .unwrap_or_default()
+        .join("\n")
+}
+
+fn free_port() -> Result<u16, LauncherError> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(LauncherError::io("finding a free port"))?;
+    Ok(listener
+        .local_addr()
+        .map_err(LauncherError::io("finding a free port"))?
+        .port())
+}
+
+fn wait_for_exit(child: &mut Child, timeout: Duration) -> Result<bool, LauncherError> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if child
+            .try_wait()
+            .map_err(LauncherError::io("waiting for postgres"))?
+            .is_some()
+        {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    Ok(false)
+}

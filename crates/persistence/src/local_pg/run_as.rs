@@ -1,0 +1,67 @@
+//! Who runs the server. PostgreSQL refuses to start as root, so a root caller hands the
+//! cluster to an unprivileged account.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use nix::unistd::{Gid, Uid, User, chown};
+
+use super::LauncherError;
+
+#[derive(Debug, Clone)]
+pub(super) struct ServerUser {
+    /// `None` when we are not root: run as ourselves.
+    switch_to: Option<User>,
+}
+
+impl ServerUser {
+    pub(super) fn for_current_process() -> Result<Self, LauncherError> {
+        if !Uid::effective().is_root() {
+            return Ok(Self { switch_to: None });
+        }
+        ["postgres", "nobody"]
+            .into_iter()
+            .find_map(|name| User::from_name(name).ok().flatten())
+            .map(|user| Self {
+                switch_to: Some(user),
+            })
+            .ok_or(LauncherError::NoUnprivilegedUser)
+    }
+
+    pub(super) fn ids(&self) -> Option<(Uid, Gid)> {
+        self.switch_to.as_ref().map(|user| (user.uid, user.gid))
+    }
+
+    /// Gives `path` to the server user (a no-op when not switching).
+    pub(super) fn take_ownership(&self, path: &Path) -> Result<(), LauncherError> {
+        if let Some((uid, gid)) = self.ids() {
+            chown(path, Some(uid), Some(gid)).map_err(|errno| LauncherError::Io {
+                action: format!("giving {} to uid {uid}", path.display()),
+                source: errno.into(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Fails early, with a clear message, when the server user could not reach `path`.
+    pub(super) fn check_reachable(&self, path: &Path) -> Result<(), LauncherError> {
+        let Some(user) = &self.switch_to else {
+            return Ok(());
+        };
+        for dir in path.ancestors().skip(1) {
+            let Ok(meta) = std::fs::metadata(dir) else {
+                continue;
+            };
+            let searchable = meta.mode() & 0o001 != 0
+                || (meta.uid() == user.uid.as_raw() && meta.mode() & 0o100 != 0)
+                || (meta.gid() == user.gid.as_raw() && meta.mode() & 0o010 != 0);
+            if !searchable {
+                return Err(LauncherError::Unreachable {
+                    user: user.name.clone(),
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,62 @@
+//! Diesel's view of the tables in `migrations/`. Kept by hand; the integration tests
+//! exercise every column, so a mismatch fails there.
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        family_id -> Uuid,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Uuid,
+        organizer_id -> Uuid,
+        title -> Text,
+        description -> Text,
+        venue -> Text,
+        starts_at -> Timestamptz,
+        status -> Text,
+        max_tickets_per_user -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ticket_tiers (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        name -> Text,
+        price_cents -> Int8,
+        currency -> Text,
+        capacity -> Int4,
+        remaining -> Int4,
+        position -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(events -> users (organizer_id));
+diesel::joinable!(ticket_tiers -> events (event_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, events, ticket_tiers);

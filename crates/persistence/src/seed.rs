@@ -1,0 +1,222 @@
+//! Demo data for a fresh database: the accounts and events of SPEC section 6. Seeding a
+//! database that already has users does nothing, so it is safe on every start.
+
+use booking_domain::{EventStatus, Role};
+use chrono::{DateTime, Days, NaiveTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::error::DbError;
+use crate::schema::{events, ticket_tiers, users};
+
+/// The password of every seeded account, shown in the README.
+pub const SEED_PASSWORD: &str = "Password123";
+
+const ACCOUNTS: [(&str, &str, Role); 5] = [
+    ("alice@example.com", "Alice Archer", Role::Customer),
+    ("bob@example.com", "Bob Baker", Role::Customer),
+    ("charlie@example.com", "Charlie Chen", Role::Customer),
+    ("organizer@example.com", "Olivia Organizer", Role::Organizer),
+    ("admin@example.com", "Adam Admin", Role::Admin),
+];
+
+struct SeedTier {
+    name: &'static str,
+    price_cents: i64,
+    capacity: i32,
+}
+
+struct SeedEvent {
+    title: &'static str,
+    description: &'static str,
+    venue: &'static str,
+    days_ahead: u64,
+    hour: u32,
+    max_tickets_per_user: i32,
+    tiers: &'static [SeedTier],
+}
+
+const EVENTS: [SeedEvent; 5] = [
+    SeedEvent {
+        title: "Limited Concert",
+        description: "An intimate acoustic set with room for exactly two listeners.",
+        venue: "The Blue Room, Berlin",
+        days_ahead: 14,
+        hour: 20,
+        max_tickets_per_user: 1,
+        tiers: &[SeedTier {
+            name: "General Admission",
+            price_cents: 4_500,
+            capacity: 2,
+        }],
+    },
+    SeedEvent {
+        title: "Summer Open Air Festival",
+        description: "Three stages, one night. Pick your spot: VIP lounge, front row or the lawn.",
+        venue: "Riverside Park, Amsterdam",
+        days_ahead: 45,
+        hour: 16,
+        max_tickets_per_user: 4,
+        tiers: &[
+            SeedTier {
+                name: "VIP",
+                price_cents: 10_000,
+                capacity: 50,
+            },
+            SeedTier {
+                name: "Front Row",
+                price_cents: 5_000,
+                capacity: 150,
+            },
+            SeedTier {
+                name: "General Admission",
+                price_cents: 1_000,
+                capacity: 800,
+            },
+        ],
+    },
+    SeedEvent {
+        title: "Jazz Night at the Harbour",
+        description: "A quartet, a double bass and the sea.",
+        venue: "Harbour Hall, Lisbon",
+        days_ahead: 21,
+        hour: 21,
+        max_tickets_per_user: 4,
+        tiers: &[SeedTier {
+            name: "General Admission",
+            price_cents: 2_500,
+            capacity: 120,
+        }],
+    },
+    SeedEvent {
+        title: "Async Rust Meetup",
+        description: "Talks on executors, cancellation and back-pressure, then pizza.",
+        venue: "Tech Hub, Zurich",
+        days_ahead: 10,
+        hour: 18,
+        max_tickets_per_user: 2,
+        tiers: &[SeedTier {
+            name: "General Admission",
+            price_cents: 500,
+            capacity: 80,
+        }],
+    },
+    SeedEvent {
+        title: "Stand-up Comedy Gala",
+        description: "Five comedians, one microphone, no mercy.",
+        venue: "Grand Theatre, Dublin",
+        days_ahead: 30,
+        hour: 20,
+        max_tickets_per_user: 6,
+        tiers: &[SeedTier {
+            name: "General Admission",
+            price_cents: 3_000,
+            capacity: 300,
+        }],
+    },
+];
+
+const CURRENCY: &str = "USD";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Seeded { users: usize, events: usize },
+    AlreadySeeded,
+}
+
+/// Seeds an empty database. `password_hash` is the bcrypt hash of [`SEED_PASSWORD`]
+/// (hashing belongs to the api layer). Event dates are relative to `now`, so seeded
+/// events are always in the future.
+pub async fn seed(
+    conn: &mut AsyncPgConnection,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<SeedOutcome, DbError> {
+    conn.transaction(async |conn| seed_locked(conn, password_hash, now).await)
+        .await
+}
+
+async fn seed_locked(
+    conn: &mut AsyncPgConnection,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<SeedOutcome, DbError> {
+    // Two instances starting together must not both seed: serialise on a fixed key.
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(0x5EED_i64)
+        .execute(conn)
+        .await?;
+    let has_users: bool = diesel::select(diesel::dsl::exists(users::table.select(users::id)))
+        .get_result(conn)
+        .await?;
+    if has_users {
+        return Ok(SeedOutcome::AlreadySeeded);
+    }
+
+    let mut organizer_id = None;
+    for (email, name, role) in ACCOUNTS {
+        let id: Uuid = diesel::insert_into(users::table)
+            .values((
+                users::email.eq(email),
+                users::name.eq(name),
+                users::password_hash.eq(password_hash),
+                users::role.eq(role.as_str()),
+            ))
+            .returning(users::id)
+            .get_result(conn)
+            .await?;
+        if role == Role::Organizer {
+            organizer_id = Some(id);
+        }
+    }
+    let organizer_id =
+        organizer_id.ok_or_else(|| DbError::Corrupt("seed data has no organizer".into()))?;
+
+    for event in &EVENTS {
+        let starts_at = now
+            .date_naive()
+            .checked_add_days(Days::new(event.days_ahead))
+            .and_then(|day| NaiveTime::from_hms_opt(event.hour, 0, 0).map(|t| day.and_time(t)))
+            .map(|naive| naive.and_utc())
+            .ok_or_else(|| DbError::Corrupt(format!("bad seed date for {}", event.title)))?;
+        let event_id: Uuid = diesel::insert_into(events::table)
+            .values((
+                events::organizer_id.eq(organizer_id),
+                events::title.eq(event.title),
+                events::description.eq(event.description),
+                events::venue.eq(event.venue),
+                events::starts_at.eq(starts_at),
+                events::status.eq(EventStatus::Published.as_str()),
+                events::max_tickets_per_user.eq(event.max_tickets_per_user),
+            ))
+            .returning(events::id)
+            .get_result(conn)
+            .await?;
+        let tiers: Vec<_> = event
+            .tiers
+            .iter()
+            .zip(0..)
+            .map(|(tier, position)| {
+                (
+                    ticket_tiers::event_id.eq(event_id),
+                    ticket_tiers::name.eq(tier.name),
+                    ticket_tiers::price_cents.eq(tier.price_cents),
+                    ticket_tiers::currency.eq(CURRENCY),
+                    ticket_tiers::capacity.eq(tier.capacity),
+                    ticket_tiers::remaining.eq(tier.capacity),
+                    ticket_tiers::position.eq(position),
+                )
+            })
+            .collect();
+        diesel::insert_into(ticket_tiers::table)
+            .values(tiers)
+            .execute(conn)
+            .await?;
+    }
+    Ok(SeedOutcome::Seeded {
+        users: ACCOUNTS.len(),
+        events: EVENTS.len(),
+    })
+}

@@ -1,0 +1,180 @@
+//! What the database itself guarantees, whatever the application code does.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code, helpers included, fails loudly"
+)]
+
+use booking_persistence::database_admin;
+use booking_persistence::seed::{self, SeedOutcome};
+use booking_persistence::test_db::TestDatabase;
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+async fn fresh() -> (TestDatabase, AsyncPgConnection) {
+    let db = TestDatabase::create().await.expect("test database");
+    let conn = database_admin::connect(db.url()).await.expect("connect");
+    (db, conn)
+}
+
+async fn seeded() -> (TestDatabase, AsyncPgConnection) {
+    let (db, mut conn) = fresh().await;
+    let outcome = seed::seed(
+        &mut conn,
+        "$2b$04$notarealhashnotarealhashnotarealhashnotarealhas",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome,
+        SeedOutcome::Seeded {
+            users: 5,
+            events: 5
+        }
+    );
+    (db, conn)
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct TierRow {
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    price_cents: i64,
+    #[diesel(sql_type = Integer)]
+    capacity: i32,
+    #[diesel(sql_type = Integer)]
+    remaining: i32,
+    #[diesel(sql_type = Integer)]
+    max_tickets_per_user: i32,
+}
+
+async fn tiers(conn: &mut AsyncPgConnection) -> Vec<TierRow> {
+    diesel::sql_query(
+        "SELECT e.title, t.name, t.price_cents, t.capacity, t.remaining, e.max_tickets_per_user \
+         FROM ticket_tiers t JOIN events e ON e.id = t.event_id \
+         WHERE e.status = 'published' AND e.starts_at > now() ORDER BY e.title, t.position",
+    )
+    .load(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn seed_creates_the_documented_accounts_and_events() {
+    let (_db, mut conn) = seeded().await;
+    let rows = tiers(&mut conn).await;
+    let titles: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles.len(), 5, "five published future events");
+
+    let limited: Vec<&TierRow> = rows
+        .iter()
+        .filter(|r| r.title == "Limited Concert")
+        .collect();
+    assert_eq!(limited.len(), 1);
+    assert_eq!(
+        (
+            limited[0].capacity,
+            limited[0].remaining,
+            limited[0].max_tickets_per_user
+        ),
+        (2, 2, 1)
+    );
+
+    let tiered: Vec<(&str, i64)> = rows
+        .iter()
+        .filter(|r| r.title == "Summer Open Air Festival")
+        .map(|r| (r.name.as_str(), r.price_cents))
+        .collect();
+    assert_eq!(
+        tiered,
+        [
+            ("VIP", 10_000),
+            ("Front Row", 5_000),
+            ("General Admission", 1_000)
+        ]
+    );
+
+    #[derive(QueryableByName)]
+    struct Account {
+        #[diesel(sql_type = Text)]
+        email: String,
+        #[diesel(sql_type = Text)]
+        role: String,
+    }
+    let accounts: Vec<Account> = diesel::sql_query("SELECT email, role FROM users ORDER BY email")
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let accounts: Vec<(String, String)> = accounts.into_iter().map(|a| (a.email, a.role)).collect();
+    assert_eq!(
+        accounts,
+        [
+            ("admin@example.com".into(), "admin".into()),
+            ("alice@example.com".into(), "customer".into()),
+            ("bob@example.com".into(), "customer".into()),
+            ("charlie@example.com".into(), "customer".into()),
+            ("organizer@example.com".into(), "organizer".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn seeding_twice_leaves_the_data_alone() {
+    let (_db, mut conn) = seeded().await;
+    let before = tiers(&mut conn).await;
+    let again = seed::seed(&mut conn, "other", Utc::now()).await.unwrap();
+    assert_eq!(again, SeedOutcome::AlreadySeeded);
+    assert_eq!(tiers(&mut conn).await, before);
+}
+
+#[tokio::test]
+async fn the_database_refuses_negative_or_excess_remaining_tickets() {
+    let (_db, mut conn) = seeded().await;
+    for sql in [
+        "UPDATE ticket_tiers SET remaining = -1",
+        "UPDATE ticket_tiers SET remaining = capacity + 1",
+        "UPDATE ticket_tiers SET capacity = -1, remaining = 0",
+        "UPDATE ticket_tiers SET price_cents = -1",
+        "UPDATE ticket_tiers SET currency = 'usd'",
+        "UPDATE events SET status = 'sold'",
+        "UPDATE events SET max_tickets_per_user = 0",
+    ] {
+        let error = conn.batch_execute(sql).await.unwrap_err();
+        assert!(
+            error.to_string().contains("violates check constraint"),
+            "{sql}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_mixed_case_and_duplicate_emails() {
+    let (_db, mut conn) = seeded().await;
+    let mixed = conn
+        .batch_execute(
+            "INSERT INTO users (email, name, password_hash) VALUES ('Eve@example.com', 'Eve', 'x')",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        mixed.to_string().contains("users_email_lowercase"),
+        "{mixed}"
+    );
+    let duplicate = conn
+        .batch_execute("INSERT INTO users (email, name, password_hash) VALUES ('alice@example.com', 'Alice 2', 'x')")
+        .await
+        .unwrap_err();
+    assert!(
+        duplicate.to_string().contains("users_email_key"),
+        "{duplicate}"
+    );
+}

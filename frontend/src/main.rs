@@ -1,0 +1,9 @@
+//! The booking web app, compiled to WebAssembly and served by the api on the same origin.
+
+mod api;
+mod app;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,77 @@
+# The booking system's tasks. `just` alone lists them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+target_dir := env("CARGO_TARGET_DIR", justfile_directory() / "target")
+wasm_bindgen_version := "0.2.130"
+dist := justfile_directory() / "frontend" / "dist"
+
+# List the recipes.
+default:
+    @just --list
+
+# Build everything and serve the API and the web app on http://127.0.0.1:8080
+# (an embedded PostgreSQL under .data/ when DATABASE_URL is unset; migrated and seeded).
+run: frontend _postgres
+    STATIC_DIR="{{ dist }}" cargo run --release -p booking-api -- serve --seed
+
+# The whole suite: formatting, lints, every test against a throwaway PostgreSQL, and the
+# web app's WASM build.
+test: lint _postgres
+    cargo build -p booking-persistence --features test-support --bin with-postgres
+    "{{ target_dir }}/debug/with-postgres" cargo test --workspace --no-fail-fast
+
+# Formatting and clippy, for the server crates and the WASM app.
+lint: _wasm-target
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+    cargo clippy -p booking-frontend --target wasm32-unknown-unknown -- -D warnings
+
+# Build the web app into frontend/dist (WASM + JS glue + static files).
+frontend: _wasm-target _wasm-bindgen
+    cargo build -p booking-frontend --target wasm32-unknown-unknown --profile wasm-release
+    rm -rf "{{ dist }}" && mkdir -p "{{ dist }}/pkg"
+    wasm-bindgen --target web --no-typescript --out-name booking_frontend \
+        --out-dir "{{ dist }}/pkg" \
+        "{{ target_dir }}/wasm32-unknown-unknown/wasm-release/booking-frontend.wasm"
+    cp frontend/index.html frontend/style.css "{{ dist }}/"
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# These machines do not install targets from rust-toolchain.toml by themselves.
+_wasm-target:
+    @rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly.
+_wasm-bindgen:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! wasm-bindgen --version 2>/dev/null | grep -q "{{ wasm_bindgen_version }}"; then
+        echo "installing wasm-bindgen-cli {{ wasm_bindgen_version }} (a few minutes, once)"
+        cargo install wasm-bindgen-cli --version "{{ wasm_bindgen_version }}"
+    fi
+
+# PostgreSQL server binaries for the embedded database and the tests.
+_postgres:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -n "${PG_BINDIR:-}" ] && [ -x "$PG_BINDIR/initdb" ]; then exit 0; fi
+    if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+        || { command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; } \
+        || ls /opt/homebrew/opt/postgresql@*/bin/initdb /usr/local/opt/postgresql@*/bin/initdb >/dev/null 2>&1; then
+        exit 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "PostgreSQL server binaries not found; installing the Debian package postgresql"
+        apt-get update -qq
+        # apt on these machines may drop downloaded archives between runs; one retry covers it.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+            || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+        exit 0
+    fi
+    echo "PostgreSQL server binaries (initdb, postgres) are missing." >&2
+    echo "Install them (Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql@16)," >&2
+    echo "or set PG_BINDIR to the folder holding initdb, or set DATABASE_URL to an existing server." >&2
+    exit 1

@@ -1,0 +1,2 @@
+DROP TABLE ticket_tiers;
+DROP TABLE events;
