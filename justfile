@@ -15,11 +15,11 @@ default:
 run: frontend _postgres
     STATIC_DIR="{{ dist }}" cargo run --release -p booking-api -- serve --seed
 
-# The whole suite: formatting, lints, every test against a throwaway PostgreSQL, and the
-# web app's WASM build.
+# The whole suite: fmt, clippy (server crates and the WASM app), then every test of the
+# server crates against a throwaway PostgreSQL started by `with-postgres`.
 test: lint _postgres
     cargo build -p booking-persistence --features test-support --bin with-postgres
-    "{{ target_dir }}/debug/with-postgres" cargo test --workspace --no-fail-fast
+    "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
 
 # Formatting and clippy, for the server crates and the WASM app.
 lint: _wasm-target
