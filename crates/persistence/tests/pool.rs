@@ -1,12 +1,16 @@
 //! The pool hands out connections already carrying the service's session limits.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, reason = "test code fails loudly")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code fails loudly"
+)]
 
 use std::time::Duration;
 
+use booking_persistence::DbError;
 use booking_persistence::pool::{PoolSettings, build_pool, ping};
 use booking_persistence::test_db::TestDatabase;
-use booking_persistence::DbError;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
