@@ -1,39 +1,15 @@
 //! Event lifecycle states.
 
-use std::str::FromStr;
+use crate::text_enum::text_enum;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventStatus {
-    Draft,
-    Published,
-    Cancelled,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown event status `{0}`")]
-pub struct UnknownEventStatus(pub String);
-
-impl EventStatus {
-    pub const ALL: [EventStatus; 3] = [Self::Draft, Self::Published, Self::Cancelled];
-
-    /// The spelling stored in the database and sent over the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Published => "published",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl FromStr for EventStatus {
-    type Err = UnknownEventStatus;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| UnknownEventStatus(s.to_owned()))
+text_enum! {
+    pub enum EventStatus / UnknownEventStatus ("event status") {
+        /// Being prepared by its organizer; invisible to the public.
+        Draft => "draft",
+        /// On sale.
+        Published => "published",
+        /// Called off: no sales, its bookings are cancelled.
+        Cancelled => "cancelled",
     }
 }
 
@@ -43,16 +19,15 @@ mod tests {
 
     #[test]
     fn every_status_round_trips_through_its_spelling() {
-        for status in EventStatus::ALL {
+        for &status in EventStatus::ALL {
             assert_eq!(status.as_str().parse::<EventStatus>(), Ok(status));
         }
     }
 
     #[test]
     fn an_unknown_spelling_is_rejected() {
-        assert_eq!(
-            "Published".parse::<EventStatus>(),
-            Err(UnknownEventStatus("Published".into()))
-        );
+        let error = "Published".parse::<EventStatus>().unwrap_err();
+        assert_eq!(error, UnknownEventStatus("Published".into()));
+        assert_eq!(error.to_string(), "unknown event status `Published`");
     }
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod event;
 pub mod refresh;
+mod text_enum;
 pub mod validation;
 
 pub use account::{
