@@ -1,6 +1,8 @@
 # The booking system's tasks. `just` alone lists them.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
+# Settings from .env (see .env.example) apply to every recipe.
+set dotenv-load
 
 target_dir := env("CARGO_TARGET_DIR", justfile_directory() / "target")
 wasm_bindgen_version := "0.2.130"

@@ -1,5 +1,6 @@
 //! What each subcommand does once the database is chosen.
 
+use booking_persistence::DbPool;
 use booking_persistence::seed::{self, SEED_PASSWORD, SeedOutcome};
 use chrono::Utc;
 
@@ -10,10 +11,11 @@ use crate::startup::Application;
 
 pub async fn serve(config: &Config, database: &Database, with_seed: bool) -> anyhow::Result<()> {
     database.prepare().await?;
+    let pool = database.pool(config)?;
     if with_seed {
-        load_seed(config, database).await?;
+        load_seed(config, &pool).await?;
     }
-    let application = Application::build(config, database.pool(config)?)?;
+    let application = Application::build(config, pool)?;
     tracing::info!("serving on http://{}", config.bind_addr);
     application.run_until_stopped().await?;
     tracing::info!("server stopped");
@@ -24,12 +26,15 @@ pub async fn migrate(database: &Database) -> anyhow::Result<()> {
     database.prepare().await
 }
 
-pub async fn load_seed(config: &Config, database: &Database) -> anyhow::Result<()> {
+pub async fn seed(config: &Config, database: &Database) -> anyhow::Result<()> {
     database.prepare().await?;
+    load_seed(config, &database.pool(config)?).await
+}
+
+async fn load_seed(config: &Config, pool: &DbPool) -> anyhow::Result<()> {
     let cost = config.bcrypt_cost;
     let hash =
         tokio::task::spawn_blocking(move || password::hash_now(SEED_PASSWORD, cost)).await??;
-    let pool = database.pool(config)?;
     let mut conn = pool.get().await?;
     match seed::seed(&mut conn, &hash, Utc::now()).await? {
         SeedOutcome::Seeded { users, events } => {

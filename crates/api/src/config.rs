@@ -153,12 +153,20 @@ where
     }
 }
 
+/// A timeout in milliseconds. Zero is refused: PostgreSQL reads 0 as "no limit", which
+/// would let a request hang, and a zero pool wait would fail every request.
 fn millis(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: u64,
 ) -> Result<Duration, ConfigError> {
-    parse(lookup, name, default).map(Duration::from_millis)
+    match parse(lookup, name, default)? {
+        0 => Err(ConfigError::Invalid {
+            name,
+            reason: "must be at least 1 millisecond".into(),
+        }),
+        millis => Ok(Duration::from_millis(millis)),
+    }
 }
 
 fn random_secret() -> Result<Vec<u8>, ConfigError> {
@@ -230,6 +238,16 @@ mod tests {
                 ..
             })
         ));
+        for name in [
+            "LOCK_TIMEOUT_MS",
+            "STATEMENT_TIMEOUT_MS",
+            "DB_POOL_TIMEOUT_MS",
+        ] {
+            assert!(
+                matches!(config(&[(name, "0")]), Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}=0 must be refused"
+            );
+        }
         assert!(matches!(
             config(&[("APP_ENV", "staging")]),
             Err(ConfigError::Invalid {

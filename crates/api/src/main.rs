@@ -33,7 +33,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         match command {
             Command::Serve { seed } => commands::serve(&config, &database, seed).await,
             Command::Migrate => commands::migrate(&database).await,
-            Command::Seed => commands::load_seed(&config, &database).await,
+            Command::Seed => commands::seed(&config, &database).await,
         }
     });
     // The server has let go of every connection; now the embedded cluster may stop.

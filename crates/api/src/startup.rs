@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, HttpServer, web};
 use booking_persistence::DbPool;
 use tracing_actix_web::TracingLogger;
@@ -45,6 +47,10 @@ impl Application {
         }
         let server = HttpServer::new(move || {
             let app = App::new()
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::METHOD_NOT_ALLOWED, routes::method_not_allowed),
+                )
                 .wrap(TracingLogger::default())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))

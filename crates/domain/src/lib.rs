@@ -2,7 +2,9 @@
 //! already been parsed into one of these types, so the rule behind it lives here once.
 
 pub mod account;
+pub mod booking;
 pub mod event;
+pub mod reference;
 pub mod refresh;
 mod text_enum;
 pub mod validation;
@@ -11,6 +13,11 @@ pub use account::{
     Email, EmailError, NewAccount, Password, PasswordError, Role, UnknownRole, UserName,
     UserNameError,
 };
+pub use booking::{
+    BookingPlan, BookingRejection, BookingRequest, BookingStatus, ItemTarget, LockedTier,
+    PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus,
+};
 pub use event::{EventStatus, UnknownEventStatus};
+pub use reference::{BookingReference, InvalidReference};
 pub use refresh::{RefreshRejection, RefreshTokenState};
 pub use validation::{FieldError, ValidationErrors};

@@ -9,6 +9,7 @@ pub enum ErrorCode {
     Unauthorized,
     Forbidden,
     NotFound,
+    MethodNotAllowed,
     EventNotFound,
     BookingNotFound,
     InsufficientTickets,

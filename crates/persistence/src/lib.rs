@@ -1,8 +1,12 @@
 //! Everything that talks to PostgreSQL. Repository functions take a connection rather
 //! than the pool, so callers can compose several inside one transaction.
 
+pub mod accounts;
+pub mod availability;
+pub mod bookings;
 pub mod database_admin;
 pub mod error;
+pub mod events;
 pub mod local_pg;
 pub mod migrate;
 pub mod pool;

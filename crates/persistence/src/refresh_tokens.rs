@@ -117,6 +117,7 @@ async fn rotate_locked(
         .await
         .optional()?
         .ok_or(RotateError::Unknown)?;
+    lock_family(conn, token.family_id).await?;
     let state = RefreshTokenState {
         expires_at: token.expires_at,
         used_at: token.used_at,
@@ -136,6 +137,17 @@ async fn rotate_locked(
     Ok(Rotation::Rotated {
         user_id: token.user_id,
     })
+}
+
+/// Serialises everything that touches one family. Row locks alone are not enough: a
+/// rotation of the newest token and a replay of an old one lock different rows, and the
+/// replay's revocation must see (and revoke) the token the rotation inserts.
+async fn lock_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> Result<(), DbError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind::<diesel::sql_types::Uuid, _>(family_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn revoke_family(
@@ -159,14 +171,20 @@ pub async fn revoke_session(
     token_hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
-    let family = refresh_tokens::table
-        .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select(refresh_tokens::family_id)
-        .first::<Uuid>(conn)
-        .await
-        .optional()?;
-    match family {
-        Some(family_id) => revoke_family(conn, family_id, now).await,
-        None => Ok(0),
-    }
+    conn.transaction(async |conn| {
+        let family = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .select(refresh_tokens::family_id)
+            .first::<Uuid>(conn)
+            .await
+            .optional()?;
+        match family {
+            Some(family_id) => {
+                lock_family(conn, family_id).await?;
+                revoke_family(conn, family_id, now).await
+            }
+            None => Ok(0),
+        }
+    })
+    .await
 }

@@ -55,8 +55,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bookings (id) {
+        id -> Uuid,
+        reference -> Text,
+        user_id -> Uuid,
+        status -> Text,
+        total_cents -> Int8,
+        currency -> Text,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    booking_items (booking_id, tier_id) {
+        booking_id -> Uuid,
+        tier_id -> Uuid,
+        event_id -> Uuid,
+        quantity -> Int4,
+        unit_price_cents -> Int8,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(bookings -> users (user_id));
+diesel::joinable!(booking_items -> bookings (booking_id));
+diesel::joinable!(booking_items -> ticket_tiers (tier_id));
+diesel::joinable!(booking_items -> events (event_id));
 diesel::joinable!(events -> users (organizer_id));
 diesel::joinable!(ticket_tiers -> events (event_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, events, ticket_tiers);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    events,
+    ticket_tiers,
+    bookings,
+    booking_items
+);

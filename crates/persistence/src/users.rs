@@ -68,6 +68,13 @@ pub enum InsertUserError {
     Db(#[from] DbError),
 }
 
+// Transactions surface diesel's own error for a failed BEGIN or COMMIT.
+impl From<DieselError> for InsertUserError {
+    fn from(error: DieselError) -> Self {
+        Self::Db(error.into())
+    }
+}
+
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     new_user: NewUser<'_>,

@@ -64,10 +64,11 @@ async fn a_cluster_is_created_reused_and_stopped_without_leftovers() {
 }
 
 #[tokio::test]
-async fn a_half_initialised_folder_is_initialised_again() {
+async fn an_interrupted_initialisation_is_redone() {
     let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
     let folder = tempfile::tempdir().unwrap();
-    // What an interrupted initdb leaves: a data folder and no password file.
+    // What an interrupted first start leaves: the marker and a partial data folder.
+    std::fs::write(folder.path().join("initdb-in-progress"), "").unwrap();
     std::fs::create_dir_all(folder.path().join("pgdata")).unwrap();
     std::fs::write(folder.path().join("pgdata/PG_VERSION"), "15\n").unwrap();
     let cluster = LocalCluster::start(&binaries, &options(folder.path())).unwrap();
@@ -75,6 +76,43 @@ async fn a_half_initialised_folder_is_initialised_again() {
         .await
         .unwrap();
     cluster.stop().unwrap();
+    assert!(!folder.path().join("initdb-in-progress").exists());
+}
+
+#[test]
+fn a_finished_cluster_without_its_password_is_refused_not_wiped() {
+    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
+    let folder = tempfile::tempdir().unwrap();
+    LocalCluster::start(&binaries, &options(folder.path()))
+        .unwrap()
+        .stop()
+        .unwrap();
+    std::fs::remove_file(folder.path().join("password")).unwrap();
+    let error = LocalCluster::start(&binaries, &options(folder.path())).unwrap_err();
+    assert!(
+        matches!(error, LauncherError::MissingPassword { .. }),
+        "{error}"
+    );
+    assert!(
+        folder.path().join("pgdata/PG_VERSION").exists(),
+        "the data is kept"
+    );
+}
+
+#[test]
+fn the_password_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
+    let folder = tempfile::tempdir().unwrap();
+    LocalCluster::start(&binaries, &options(folder.path()))
+        .unwrap()
+        .stop()
+        .unwrap();
+    let mode = std::fs::metadata(folder.path().join("password"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 #[test]

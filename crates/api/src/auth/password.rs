@@ -14,8 +14,7 @@ pub async fn hash(password: &Password, cost: u32) -> Result<String, ApiError> {
         .map_err(ApiError::internal)
 }
 
-/// Whether `candidate` matches `stored_hash`. A candidate bcrypt cannot process (over 72
-/// bytes, say) simply does not match.
+/// Whether `candidate` matches `stored_hash`. A hash bcrypt cannot read does not match.
 pub async fn verify(candidate: String, stored_hash: String) -> Result<bool, ApiError> {
     web::block(move || bcrypt::verify(candidate, &stored_hash).unwrap_or(false))
         .await

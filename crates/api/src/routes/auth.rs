@@ -1,11 +1,12 @@
 //! Register, login, refresh, logout and me.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use booking_domain::account::PASSWORD_MAX_BYTES;
 use booking_domain::{Email, NewAccount, Role};
 use booking_dto::{AuthResponse, LoginRequest, RegisterRequest, User};
-use booking_persistence::AsyncPgConnection;
 use booking_persistence::refresh_tokens::{self, RotateError};
 use booking_persistence::users::{self, NewUser, UserRecord};
+use booking_persistence::{AsyncPgConnection, accounts};
 use chrono::Utc;
 
 use crate::auth::jwt::TokenSubject;
@@ -25,9 +26,11 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let account =
         NewAccount::parse(&body.email, &body.password, &body.name).map_err(ApiError::invalid)?;
+    // Hash before taking a connection: bcrypt is slow and must not hold one.
     let password_hash = password::hash(&account.password, state.auth.bcrypt_cost).await?;
+    let token = RefreshToken::generate().map_err(ApiError::internal)?;
     let mut conn = state.pool.get().await?;
-    let user = users::insert(
+    let user = accounts::open(
         &mut conn,
         NewUser {
             email: account.email.as_str(),
@@ -35,28 +38,35 @@ pub async fn register(
             password_hash: &password_hash,
             role: Role::Customer.as_str(),
         },
+        &token.hash,
+        Utc::now(),
     )
     .await?;
-    start_session(&state, &mut conn, user, HttpResponse::Created()).await
+    respond_with_session(&state, user, &token, HttpResponse::Created())
 }
 
 pub async fn login(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
     let user = match Email::parse(&body.email) {
-        Ok(email) => users::find_by_email(&mut conn, &email).await?,
+        Ok(email) => users::find_by_email(&mut *state.pool.get().await?, &email).await?,
         Err(_) => None,
     };
-    // Verify against a dummy hash when there is no user, so timing does not tell.
+    // Verify against a dummy hash when there is no user, so timing does not tell. bcrypt
+    // reads only 72 bytes, so a longer candidate would match on its prefix: refuse it,
+    // after the same work.
     let stored_hash = user.as_ref().map_or_else(
         || state.auth.dummy_hash.clone(),
         |u| u.password_hash.clone(),
     );
-    let matches = password::verify(body.password, stored_hash).await?;
+    let too_long = body.password.len() > PASSWORD_MAX_BYTES;
+    let matches = password::verify(body.password, stored_hash).await? && !too_long;
     match user {
-        Some(user) if matches => start_session(&state, &mut conn, user, HttpResponse::Ok()).await,
+        Some(user) if matches => {
+            let mut conn = state.pool.get().await?;
+            start_session(&state, &mut conn, user, HttpResponse::Ok()).await
+        }
         _ => Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
     }
 }

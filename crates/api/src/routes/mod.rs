@@ -3,23 +3,37 @@
 pub mod auth;
 pub mod health;
 
-use actix_web::web;
+use actix_web::dev::ServiceResponse;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{ResponseError, web};
 
 use crate::problem::ApiError;
 
 /// `/api/v1/...`
 pub fn api_v1(cfg: &mut web::ServiceConfig) {
+    // Resources, not bare routes: a known path with the wrong method is then a 405.
     cfg.service(
         web::scope("/auth")
-            .route("/register", web::post().to(auth::register))
-            .route("/login", web::post().to(auth::login))
-            .route("/refresh", web::post().to(auth::refresh))
-            .route("/logout", web::post().to(auth::logout))
-            .route("/me", web::get().to(auth::me)),
+            .service(web::resource("/register").post(auth::register))
+            .service(web::resource("/login").post(auth::login))
+            .service(web::resource("/refresh").post(auth::refresh))
+            .service(web::resource("/logout").post(auth::logout))
+            .service(web::resource("/me").get(auth::me)),
     );
 }
 
 /// Unknown API paths answer with a problem document, never with the web app's HTML.
 pub async fn api_not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound("No API endpoint at this path.".into()))
+}
+
+/// actix answers a known path with the wrong method by an empty 405; give it a body.
+pub fn method_not_allowed<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (request, _) = response.into_parts();
+    let problem = ApiError::MethodNotAllowed.error_response();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, problem).map_into_right_body(),
+    ))
 }

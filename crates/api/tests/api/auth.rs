@@ -305,3 +305,23 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_password_longer_than_bcrypt_reads_never_matches() {
+    let app = spawn_app().await;
+    let long = format!("a1{}", "b".repeat(70));
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({ "email": "long@example.com", "password": long, "name": "Long" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // bcrypt would accept any suffix after the first 72 bytes; the server must not.
+    let response = app.login("long@example.com", &format!("{long}extra")).await;
+    expect_problem(response, StatusCode::UNAUTHORIZED, "Unauthorized").await;
+    assert_eq!(
+        app.login("long@example.com", &long).await.status(),
+        StatusCode::OK
+    );
+}

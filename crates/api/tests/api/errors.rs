@@ -99,3 +99,15 @@ async fn an_oversized_body_is_413() {
         .await;
     expect_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge").await;
 }
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_problem() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed").await;
+}

@@ -5,13 +5,20 @@
 
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use booking_persistence::local_pg::{ClusterOptions, LocalCluster, PgBinaries};
 use booking_persistence::test_db::TEST_DATABASE_URL;
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sigaction};
+use nix::unistd::Pid;
 
 /// Room for the concurrency tests, which open hundreds of connections at once.
 const MAX_CONNECTIONS: u32 = 500;
+
+/// The running command, for the signal handler to pass signals on to (0: none yet).
+static COMMAND_PID: AtomicI32 = AtomicI32::new(0);
+/// Set when a stop signal arrived before the command started: then it never starts.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
@@ -19,6 +26,8 @@ fn main() -> ExitCode {
         eprintln!("usage: with-postgres <command> [args...]");
         return ExitCode::from(2);
     };
+    // Before anything is created, so no signal can leave the cluster or its folder behind.
+    forward_stop_signals();
     match run(program, args.collect()) {
         Ok(code) => code,
         Err(message) => {
@@ -49,40 +58,60 @@ fn run(program: OsString, args: Vec<OsString>) -> Result<ExitCode, String> {
         binaries.bindir().display()
     );
 
-    // Ctrl-C reaches the command too; outlive it so the cluster and folder are cleaned up.
-    keep_running_on_interrupt();
-    let status = Command::new(&program)
-        .args(&args)
-        .env(TEST_DATABASE_URL, cluster.url("postgres"))
-        .status();
+    let status = if INTERRUPTED.load(Ordering::SeqCst) {
+        Err("interrupted before the command started".to_owned())
+    } else {
+        Command::new(&program)
+            .args(&args)
+            .env(TEST_DATABASE_URL, cluster.url("postgres"))
+            .spawn()
+            .and_then(|mut child| {
+                COMMAND_PID.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
+                child.wait()
+            })
+            .map_err(|e| format!("running {}: {e}", program.to_string_lossy()))
+    };
     cluster.stop().map_err(|e| e.to_string())?;
     drop(folder);
 
-    let status = status.map_err(|e| format!("running {}: {e}", program.to_string_lossy()))?;
-    Ok(status
+    Ok(status?
         .code()
         .and_then(|code| u8::try_from(code).ok())
         .map_or(ExitCode::FAILURE, ExitCode::from))
 }
 
-extern "C" fn ignore_signal(_: nix::libc::c_int) {}
+/// Passes a stop signal on to the command and keeps this process alive until the command
+/// has exited, so the cluster is stopped and its folder removed. Touches only atomics and
+/// kill(2), both async-signal-safe.
+extern "C" fn on_stop_signal(signal: nix::libc::c_int) {
+    let pid = COMMAND_PID.load(Ordering::SeqCst);
+    if pid > 0 {
+        if let Ok(signal) = Signal::try_from(signal) {
+            let _ = kill(Pid::from_raw(pid), signal);
+        }
+    } else {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+    }
+}
 
-/// A handler that does nothing, rather than SIG_IGN: an ignored signal stays ignored in
-/// the child after exec, a handled one is reset to its default there.
-fn keep_running_on_interrupt() {
+/// A handler rather than SIG_IGN: an ignored signal stays ignored in the child after
+/// exec, a handled one is reset to its default there.
+fn forward_stop_signals() {
     let action = SigAction::new(
-        SigHandler::Handler(ignore_signal),
+        SigHandler::Handler(on_stop_signal),
         SaFlags::SA_RESTART,
         SigSet::empty(),
     );
-    #[expect(
-        unsafe_code,
-        reason = "installing a handler that touches no state is sound"
-    )]
-    let installed = unsafe { sigaction(Signal::SIGINT, &action) };
-    if let Err(error) = installed {
-        eprintln!(
-            "with-postgres: cannot watch Ctrl-C ({error}); an interrupt may leave the cluster running"
-        );
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        #[expect(
+            unsafe_code,
+            reason = "the handler only touches atomics and calls kill(2)"
+        )]
+        let installed = unsafe { sigaction(signal, &action) };
+        if let Err(error) = installed {
+            eprintln!(
+                "with-postgres: cannot handle {signal} ({error}); it may leave the cluster running"
+            );
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! Creating, starting and stopping one local cluster.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Write};
 use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -112,25 +112,30 @@ impl LocalCluster {
         let Some(mut child) = self.child.take() else {
             return Ok(());
         };
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-        // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
-        let _ = kill(pid, Signal::SIGINT);
-        if wait_for_exit(&mut child, STOP_TIMEOUT)? {
-            tracing::info!(root = %self.root.display(), "local PostgreSQL stopped");
-            return Ok(());
-        }
-        tracing::warn!("local PostgreSQL ignored fast shutdown; forcing it");
-        let _ = kill(pid, Signal::SIGQUIT);
-        if !wait_for_exit(&mut child, STOP_TIMEOUT)? {
-            child
-                .kill()
-                .map_err(LauncherError::io("killing PostgreSQL"))?;
-            child
-                .wait()
-                .map_err(LauncherError::io("reaping PostgreSQL"))?;
-        }
+        stop_child(&mut child)?;
+        tracing::info!(root = %self.root.display(), "local PostgreSQL stopped");
         Ok(())
     }
+}
+
+/// SIGINT is PostgreSQL's fast shutdown (roll back, checkpoint, exit); SIGQUIT its
+/// immediate one; SIGKILL only as the last resort, since it orphans the backends.
+fn stop_child(child: &mut Child) -> Result<(), LauncherError> {
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    for signal in [Signal::SIGINT, Signal::SIGQUIT] {
+        let _ = kill(pid, signal);
+        if wait_for_exit(child, STOP_TIMEOUT)? {
+            return Ok(());
+        }
+        tracing::warn!(?signal, "local PostgreSQL did not stop; escalating");
+    }
+    child
+        .kill()
+        .map_err(LauncherError::io("killing PostgreSQL"))?;
+    child
+        .wait()
+        .map_err(LauncherError::io("reaping PostgreSQL"))?;
+    Ok(())
 }
 
 impl Drop for LocalCluster {
@@ -149,8 +154,11 @@ fn log_path(root: &Path) -> PathBuf {
     root.join("postgres.log")
 }
 
-/// Creates the cluster unless it exists; returns the superuser's password. The password
-/// file is written last, so its presence marks a cluster whose `initdb` completed.
+/// Creates the cluster unless it exists; returns the superuser's password.
+///
+/// A marker written before `initdb` and removed after the password file is written tells
+/// an interrupted initialisation (safe to redo) from a finished cluster whose password
+/// file went missing (refused: its data is never deleted).
 fn ensure_initialized(
     binaries: &PgBinaries,
     user: &ServerUser,
@@ -158,14 +166,21 @@ fn ensure_initialized(
 ) -> Result<String, LauncherError> {
     let data = data_dir(root);
     let password_file = root.join("password");
-    if password_file.is_file() && data.join("PG_VERSION").is_file() {
+    let marker = root.join("initdb-in-progress");
+    if password_file.is_file() && !marker.exists() {
         let password = fs::read_to_string(&password_file).map_err(LauncherError::io(format!(
             "reading {}",
             password_file.display()
         )))?;
         return Ok(password.trim().to_owned());
     }
+    if data.join("PG_VERSION").exists() && !marker.exists() {
+        return Err(LauncherError::MissingPassword {
+            root: root.to_path_buf(),
+        });
+    }
 
+    write_private(&marker, "")?;
     if data.exists() {
         // Left by an initdb that did not finish.
         fs::remove_dir_all(&data)
@@ -199,13 +214,22 @@ fn ensure_initialized(
     result?;
 
     write_private(&password_file, &password)?;
+    fs::remove_file(&marker)
+        .map_err(LauncherError::io(format!("removing {}", marker.display())))?;
     Ok(password)
 }
 
+/// Writes a file readable by its owner only, from the moment it exists.
 fn write_private(path: &Path, contents: &str) -> Result<(), LauncherError> {
-    fs::write(path, contents).map_err(LauncherError::io(format!("writing {}", path.display())))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-        .map_err(LauncherError::io(format!("restricting {}", path.display())))
+    let _ = fs::remove_file(path);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(LauncherError::io(format!("creating {}", path.display())))?;
+    file.write_all(contents.as_bytes())
+        .map_err(LauncherError::io(format!("writing {}", path.display())))
 }
 
 fn run_to_completion(
@@ -289,11 +313,10 @@ fn spawn_server(
     let mut child = command
         .spawn()
         .map_err(LauncherError::io("starting postgres"))?;
-    match wait_until_ready(&mut child, root, log_offset) {
+    match wait_until_ready(&mut child, root, port, log_offset) {
         Ok(()) => Ok(child),
         Err(error) => {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop_child(&mut child)?;
             Err(error)
         }
     }
@@ -319,7 +342,12 @@ fn die_with_parent(command: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_command: &mut Command) {}
 
-fn wait_until_ready(child: &mut Child, root: &Path, log_offset: u64) -> Result<(), LauncherError> {
+fn wait_until_ready(
+    child: &mut Child,
+    root: &Path,
+    port: u16,
+    log_offset: u64,
+) -> Result<(), LauncherError> {
     let started = Instant::now();
     let pid_file = data_dir(root).join("postmaster.pid");
     loop {
@@ -332,11 +360,7 @@ fn wait_until_ready(child: &mut Child, root: &Path, log_offset: u64) -> Result<(
                 log: log_tail(root, log_offset),
             });
         }
-        // Line 8 of postmaster.pid is the server's state; "ready" means it accepts connections.
-        if fs::read_to_string(&pid_file)
-            .ok()
-            .and_then(|contents| contents.lines().nth(7).map(|s| s.trim() == "ready"))
-            .unwrap_or(false)
+        if fs::read_to_string(&pid_file).is_ok_and(|contents| is_ready(&contents, child.id(), port))
         {
             return Ok(());
         }
@@ -348,6 +372,16 @@ fn wait_until_ready(child: &mut Child, root: &Path, log_offset: u64) -> Result<(
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// Whether `postmaster.pid` says our server is accepting connections. Line 1 is the
+/// postmaster's pid, line 4 its port, line 8 its state; checking the first two ignores a
+/// file left by an earlier, killed server or written by another one on this folder.
+fn is_ready(pid_file: &str, pid: u32, port: u16) -> bool {
+    let lines: Vec<&str> = pid_file.lines().map(str::trim).collect();
+    lines.first() == Some(&pid.to_string().as_str())
+        && lines.get(3) == Some(&port.to_string().as_str())
+        && lines.get(7) == Some(&"ready")
 }
 
 /// What the server logged since `offset` (this start), at most the last 30 lines.
@@ -384,4 +418,24 @@ fn wait_for_exit(child: &mut Child, timeout: Duration) -> Result<bool, LauncherE
         std::thread::sleep(Duration::from_millis(25));
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PID_FILE: &str = "4242\n/data\n1700000000\n5433\n\n127.0.0.1\n  1234  5678\nready   \n";
+
+    #[test]
+    fn readiness_requires_our_pid_our_port_and_the_ready_state() {
+        assert!(is_ready(PID_FILE, 4242, 5433));
+        assert!(!is_ready(PID_FILE, 4243, 5433), "another server's file");
+        assert!(!is_ready(PID_FILE, 4242, 5434), "an earlier start's file");
+        assert!(!is_ready(
+            &PID_FILE.replace("ready", "starting"),
+            4242,
+            5433
+        ));
+        assert!(!is_ready("4242\n", 4242, 5433));
+    }
 }

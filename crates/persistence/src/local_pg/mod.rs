@@ -35,6 +35,11 @@ pub enum LauncherError {
          must be searchable by other users. Choose another DATA_DIR or set DATABASE_URL."
     )]
     Unreachable { user: String, path: PathBuf },
+    #[error(
+        "the PostgreSQL cluster in {root} has no password file, so it cannot be used; \
+         restore it, or move the folder away to start a fresh cluster"
+    )]
+    MissingPassword { root: PathBuf },
     #[error("{action} failed: {source}")]
     Io {
         action: String,

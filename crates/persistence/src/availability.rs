@@ -1,0 +1,41 @@
+//! Change records: after any committed change of availability (a booking, a
+//! cancellation, a capacity change, a cancelled event) the remaining count of each
+//! touched tier and of its event. Every transaction that moves tickets calls
+//! [`changes_for_tiers`] as its last step, so the records describe exactly what commits;
+//! the real-time hub broadcasts them.
+
+use diesel::sql_types::{Array, BigInt, Integer, Uuid as SqlUuid};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::error::DbError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct AvailabilityChange {
+    #[diesel(sql_type = SqlUuid)]
+    pub event_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub tier_id: Uuid,
+    #[diesel(sql_type = Integer)]
+    pub remaining: i32,
+    #[diesel(sql_type = BigInt)]
+    pub event_remaining: i64,
+}
+
+/// The current counts of `tier_ids` and their events' totals, read inside the
+/// transaction that changed them.
+pub async fn changes_for_tiers(
+    conn: &mut AsyncPgConnection,
+    tier_ids: &[Uuid],
+) -> Result<Vec<AvailabilityChange>, DbError> {
+    Ok(sql_query(
+        "SELECT t.event_id, t.id AS tier_id, t.remaining, \
+                (SELECT COALESCE(SUM(x.remaining), 0)::bigint FROM ticket_tiers x \
+                  WHERE x.event_id = t.event_id) AS event_remaining \
+           FROM ticket_tiers t WHERE t.id = ANY($1) ORDER BY t.id",
+    )
+    .bind::<Array<SqlUuid>, _>(tier_ids)
+    .load(conn)
+    .await?)
+}

@@ -1,0 +1,165 @@
+//! Bookings: the locking transaction that creates them, and reads.
+
+mod create;
+
+pub use create::{CreateBookingError, CreatedBooking, Idempotency, create};
+
+use booking_domain::BookingStatus;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::error::DbError;
+use crate::schema::{booking_items, bookings, events, ticket_tiers};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingItemRecord {
+    pub event_id: Uuid,
+    pub event_title: String,
+    pub tier_id: Uuid,
+    pub tier_name: String,
+    pub quantity: i32,
+    pub unit_price_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRecord {
+    pub id: Uuid,
+    pub reference: String,
+    pub user_id: Uuid,
+    pub status: BookingStatus,
+    pub total_cents: i64,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub items: Vec<BookingItemRecord>,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = bookings, check_for_backend(diesel::pg::Pg))]
+struct BookingRow {
+    id: Uuid,
+    reference: String,
+    user_id: Uuid,
+    status: String,
+    total_cents: i64,
+    currency: String,
+    created_at: DateTime<Utc>,
+    cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// Loads bookings with their items, in the order of `rows`.
+async fn with_items(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<BookingRow>,
+) -> Result<Vec<BookingRecord>, DbError> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let items: Vec<(Uuid, Uuid, String, Uuid, String, i32, i64)> = booking_items::table
+        .inner_join(ticket_tiers::table)
+        .inner_join(events::table.on(events::id.eq(booking_items::event_id)))
+        .filter(booking_items::booking_id.eq_any(&ids))
+        .order((events::title, ticket_tiers::position))
+        .select((
+            booking_items::booking_id,
+            booking_items::event_id,
+            events::title,
+            booking_items::tier_id,
+            ticket_tiers::name,
+            booking_items::quantity,
+            booking_items::unit_price_cents,
+        ))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let status = row
+                .status
+                .parse()
+                .map_err(|error| DbError::Corrupt(format!("booking {}: {error}", row.id)))?;
+            Ok(BookingRecord {
+                items: items
+                    .iter()
+                    .filter(|item| item.0 == row.id)
+                    .map(|item| BookingItemRecord {
+                        event_id: item.1,
+                        event_title: item.2.clone(),
+                        tier_id: item.3,
+                        tier_name: item.4.clone(),
+                        quantity: item.5,
+                        unit_price_cents: item.6,
+                    })
+                    .collect(),
+                id: row.id,
+                reference: row.reference,
+                user_id: row.user_id,
+                status,
+                total_cents: row.total_cents,
+                currency: row.currency,
+                created_at: row.created_at,
+                cancelled_at: row.cancelled_at,
+            })
+        })
+        .collect()
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<BookingRecord>, DbError> {
+    let row = bookings::table
+        .find(id)
+        .select(BookingRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match row {
+        Some(row) => with_items(conn, vec![row]).await?.pop(),
+        None => None,
+    })
+}
+
+pub async fn find_by_reference(
+    conn: &mut AsyncPgConnection,
+    reference: &str,
+) -> Result<Option<BookingRecord>, DbError> {
+    let row = bookings::table
+        .filter(bookings::reference.eq(reference))
+        .select(BookingRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match row {
+        Some(row) => with_items(conn, vec![row]).await?.pop(),
+        None => None,
+    })
+}
+
+/// One page of a user's bookings, newest first, and how many there are in all.
+pub async fn list_for_user(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    status: Option<BookingStatus>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<BookingRecord>, i64), DbError> {
+    let mut page = bookings::table
+        .filter(bookings::user_id.eq(user_id))
+        .into_boxed();
+    let mut count = bookings::table
+        .filter(bookings::user_id.eq(user_id))
+        .into_boxed();
+    if let Some(status) = status {
+        page = page.filter(bookings::status.eq(status.as_str()));
+        count = count.filter(bookings::status.eq(status.as_str()));
+    }
+    let total: i64 = count.count().get_result(conn).await?;
+    let rows = page
+        .order((bookings::created_at.desc(), bookings::id))
+        .offset(offset)
+        .limit(limit)
+        .select(BookingRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((with_items(conn, rows).await?, total))
+}

@@ -1,0 +1,2 @@
+DROP TABLE booking_items;
+DROP TABLE bookings;
