@@ -70,7 +70,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Names the field a serde error is about. serde_path_to_error's path already ends at an
 /// unknown field, but stops at the enclosing object for a missing one.
-fn describe(path: &str, message: &str) -> (String, String) {
+pub(crate) fn describe(path: &str, message: &str) -> (String, String) {
     // serde_json appends " at line L column C"; the field path already says where.
     let message = message
         .rsplit_once(" at line ")

@@ -7,6 +7,7 @@ pub mod config;
 pub mod database;
 pub mod json;
 pub mod problem;
+pub mod query;
 pub mod routes;
 pub mod spa;
 pub mod startup;

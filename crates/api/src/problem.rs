@@ -4,9 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use booking_domain::ValidationErrors;
+use booking_domain::{BookingRejection, ValidationErrors};
 use booking_dto::{ErrorCode, FieldProblem, Problem};
 use booking_persistence::DbError;
+use booking_persistence::bookings::CreateBookingError;
 use booking_persistence::users::InsertUserError;
 
 /// Seconds a client should wait before retrying a 503.
@@ -25,6 +26,18 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    EventNotFound(String),
+    #[error("no booking with this id or reference")]
+    BookingNotFound,
+    #[error("{0}")]
+    InsufficientTickets(String),
+    #[error("{0}")]
+    TicketLimitExceeded(String),
+    #[error("{0}")]
+    EventNotBookable(String),
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
     #[error("an account with this email already exists")]
@@ -58,6 +71,12 @@ impl ApiError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::EventNotFound(_) => ErrorCode::EventNotFound,
+            Self::BookingNotFound => ErrorCode::BookingNotFound,
+            Self::InsufficientTickets(_) => ErrorCode::InsufficientTickets,
+            Self::TicketLimitExceeded(_) => ErrorCode::TicketLimitExceeded,
+            Self::EventNotBookable(_) => ErrorCode::EventNotBookable,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::Unavailable(_) => ErrorCode::Unavailable,
@@ -106,6 +125,11 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::EventNotFound(_) | Self::BookingNotFound => StatusCode::NOT_FOUND,
+            Self::InsufficientTickets(_)
+            | Self::TicketLimitExceeded(_)
+            | Self::EventNotBookable(_) => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -150,6 +174,44 @@ impl From<DbError> for ApiError {
 impl From<booking_persistence::pool::PoolError> for ApiError {
     fn from(error: booking_persistence::pool::PoolError) -> Self {
         DbError::from(error).into()
+    }
+}
+
+impl From<CreateBookingError> for ApiError {
+    fn from(error: CreateBookingError) -> Self {
+        match error {
+            CreateBookingError::Rejected(rejection) => rejection.into(),
+            CreateBookingError::EventNotFound(_) => {
+                Self::EventNotFound("No event with this id.".into())
+            }
+            CreateBookingError::EventNeedsTier(_) => Self::Validation {
+                detail: "The request has invalid fields.".into(),
+                errors: ValidationErrors::single(
+                    "items",
+                    "this event has several ticket tiers: give tierId",
+                ),
+            },
+            CreateBookingError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            CreateBookingError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<BookingRejection> for ApiError {
+    fn from(rejection: BookingRejection) -> Self {
+        let detail = rejection.to_string();
+        match rejection {
+            BookingRejection::UnknownTier(_) => Self::NotFound(detail),
+            BookingRejection::EventNotBookable(_) => Self::EventNotBookable(detail),
+            BookingRejection::TicketLimitExceeded { .. } => Self::TicketLimitExceeded(detail),
+            BookingRejection::InsufficientTickets { .. } => Self::InsufficientTickets(detail),
+            BookingRejection::DuplicateTier(_)
+            | BookingRejection::MixedCurrencies
+            | BookingRejection::TotalOverflow => Self::Validation {
+                detail: "The request has invalid fields.".into(),
+                errors: ValidationErrors::single("items", detail),
+            },
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod booking;
 pub mod event;
+pub mod pagination;
 pub mod reference;
 pub mod refresh;
 mod text_enum;
@@ -18,6 +19,7 @@ pub use booking::{
     PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus,
 };
 pub use event::{EventStatus, UnknownEventStatus};
+pub use pagination::Pagination;
 pub use reference::{BookingReference, InvalidReference};
 pub use refresh::{RefreshRejection, RefreshTokenState};
 pub use validation::{FieldError, ValidationErrors};

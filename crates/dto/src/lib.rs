@@ -2,9 +2,18 @@
 //! app and the load tester speak exactly what the server speaks.
 
 pub mod auth;
+pub mod bookings;
+pub mod events;
 pub mod health;
 pub mod problem;
 
 pub use auth::{AuthResponse, LoginRequest, RegisterRequest, Role, User};
+pub use bookings::{
+    Booking, BookingItem, BookingItemRequest, BookingListParams, BookingStatus,
+    CreateBookingRequest,
+};
+pub use events::{
+    Event, EventListParams, EventSortBy, EventStatus, Page, PageMeta, SortOrder, Tier,
+};
 pub use health::{Health, Readiness};
 pub use problem::{ErrorCode, FieldProblem, Problem};

@@ -1,6 +1,8 @@
 //! The HTTP surface: which path goes to which handler.
 
 pub mod auth;
+pub mod bookings;
+pub mod events;
 pub mod health;
 
 use actix_web::dev::ServiceResponse;
@@ -19,7 +21,15 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/refresh").post(auth::refresh))
             .service(web::resource("/logout").post(auth::logout))
             .service(web::resource("/me").get(auth::me)),
-    );
+    )
+    .service(web::resource("/events").get(events::list))
+    .service(web::resource("/events/{id}").get(events::detail))
+    .service(
+        web::resource("/bookings")
+            .get(bookings::list)
+            .post(bookings::create),
+    )
+    .service(web::resource("/bookings/{id_or_reference}").get(bookings::detail));
 }
 
 /// Unknown API paths answer with a problem document, never with the web app's HTML.

@@ -33,6 +33,9 @@ pub fn test_config(database_url: &str, static_dir: &std::path::Path) -> Config {
     config.database_url = Some(database_url.to_owned());
     config.bind_addr = SocketAddr::from(([127, 0, 0, 1], 0));
     config.static_dir = static_dir.to_path_buf();
+    // The machine is shared and slow at times: the concurrency tests want real answers,
+    // not 503s from a pool wait that ran out.
+    config.db_pool_timeout = Duration::from_secs(30);
     config
 }
 
@@ -169,4 +172,189 @@ pub async fn expect_problem(response: Response, status: StatusCode, code: &str) 
 
 pub fn short_timeout() -> Duration {
     Duration::from_millis(500)
+}
+
+/// A signed-in customer.
+#[derive(Debug, Clone)]
+pub struct Buyer {
+    pub token: String,
+}
+
+/// A tier to create: name, price in cents, capacity.
+pub type TierSpec = (&'static str, i64, i32);
+
+#[derive(Debug, Clone)]
+pub struct EventSpec {
+    pub title: String,
+    pub venue: String,
+    pub status: &'static str,
+    /// Negative for an event in the past.
+    pub starts_in_days: i64,
+    pub max_tickets_per_user: i32,
+    pub tiers: Vec<TierSpec>,
+}
+
+impl EventSpec {
+    pub fn published(title: &str, max_tickets_per_user: i32, tiers: Vec<TierSpec>) -> Self {
+        Self {
+            title: title.to_owned(),
+            venue: "Test Hall".to_owned(),
+            status: "published",
+            starts_in_days: 30,
+            max_tickets_per_user,
+            tiers,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CreatedEvent {
+    pub id: uuid::Uuid,
+    pub tier_ids: Vec<uuid::Uuid>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Scalar {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+impl TestApp {
+    /// Registers `count` customers, a few at a time, and returns their tokens.
+    pub async fn buyers(&self, count: usize) -> Vec<Buyer> {
+        let mut buyers = Vec::with_capacity(count);
+        let prefix = uuid::Uuid::new_v4().simple().to_string();
+        for chunk in (0..count).collect::<Vec<_>>().chunks(25) {
+            let signups = chunk.iter().map(|i| {
+                let email = format!("buyer{i}-{}@example.com", &prefix[..8]);
+                async move { self.signed_up(&email).await }
+            });
+            for (session, _) in futures::future::join_all(signups).await {
+                buyers.push(Buyer {
+                    token: session.access_token,
+                });
+            }
+        }
+        buyers
+    }
+
+    /// A booking request, built but not sent (see [`all_at_once`]).
+    pub fn booking(
+        &self,
+        token: &str,
+        items: &Value,
+        key: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .post(self.url("/api/v1/bookings"))
+            .bearer_auth(token)
+            .json(&json!({ "items": items }));
+        match key {
+            Some(key) => request.header("Idempotency-Key", key),
+            None => request,
+        }
+    }
+
+    pub async fn book(&self, token: &str, items: &Value, key: Option<&str>) -> Response {
+        self.booking(token, items, key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    async fn connection(&self) -> booking_persistence::AsyncPgConnection {
+        booking_persistence::database_admin::connect(self.db.url())
+            .await
+            .expect("connect")
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        self.connection().await.batch_execute(sql).await.expect(sql);
+    }
+
+    /// Runs a query that returns one bigint column named `value`.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        let row: Scalar = diesel::sql_query(sql)
+            .get_result(&mut self.connection().await)
+            .await
+            .expect(sql);
+        row.value
+    }
+
+    /// Inserts an event straight into the database, owned by a fresh organizer.
+    pub async fn create_event(&self, spec: &EventSpec) -> CreatedEvent {
+        let organizer = uuid::Uuid::new_v4();
+        let id = uuid::Uuid::new_v4();
+        let tier_ids: Vec<uuid::Uuid> = spec.tiers.iter().map(|_| uuid::Uuid::new_v4()).collect();
+        let mut sql = format!(
+            "INSERT INTO users (id, email, name, password_hash, role) \
+             VALUES ('{organizer}', 'org-{organizer}@example.com', 'Org', 'x', 'organizer'); \
+             INSERT INTO events (id, organizer_id, title, venue, starts_at, status, max_tickets_per_user) \
+             VALUES ('{id}', '{organizer}', '{}', '{}', now() + interval '{} days', '{}', {});",
+            spec.title.replace('\'', "''"),
+            spec.venue.replace('\'', "''"),
+            spec.starts_in_days,
+            spec.status,
+            spec.max_tickets_per_user,
+        );
+        for (position, ((name, price, capacity), tier_id)) in
+            spec.tiers.iter().zip(&tier_ids).enumerate()
+        {
+            sql.push_str(&format!(
+                "INSERT INTO ticket_tiers (id, event_id, name, price_cents, currency, capacity, remaining, position) \
+                 VALUES ('{tier_id}', '{id}', '{name}', {price}, 'USD', {capacity}, {capacity}, {position});"
+            ));
+        }
+        self.execute(&sql).await;
+        CreatedEvent { id, tier_ids }
+    }
+
+    pub async fn remaining(&self, tier_id: uuid::Uuid) -> i64 {
+        self.scalar(&format!(
+            "SELECT remaining::bigint AS value FROM ticket_tiers WHERE id = '{tier_id}'"
+        ))
+        .await
+    }
+
+    /// Conservation, for every tier: capacity = remaining + tickets held by bookings.
+    pub async fn assert_conservation(&self) {
+        let broken = self
+            .scalar(
+                "SELECT count(*) AS value FROM ticket_tiers t \
+                 WHERE t.capacity <> t.remaining + COALESCE((\
+                     SELECT sum(bi.quantity) FROM booking_items bi \
+                     JOIN bookings b ON b.id = bi.booking_id \
+                     WHERE bi.tier_id = t.id AND b.status IN ('confirmed', 'pending')), 0)",
+            )
+            .await;
+        assert_eq!(broken, 0, "tiers whose tickets do not add up");
+    }
+}
+
+/// Sends every request at the same instant: each task waits at a barrier first.
+pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Response> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(requests.len()));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                request.send().await.expect("request")
+            })
+        })
+        .collect();
+    let mut responses = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        responses.push(task.await.expect("request task"));
+    }
+    responses
+}
+
+/// How many responses had each status.
+pub fn count_status(responses: &[Response], status: StatusCode) -> usize {
+    responses.iter().filter(|r| r.status() == status).count()
 }

@@ -10,7 +10,9 @@
 )]
 
 mod auth;
+mod bookings;
 mod errors;
+mod events;
 mod health;
 mod helpers;
 mod startup;

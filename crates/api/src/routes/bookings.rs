@@ -1,0 +1,174 @@
+//! Booking tickets, and reading one's own bookings.
+
+use actix_web::http::header::HeaderName;
+use actix_web::{HttpRequest, HttpResponse, web};
+use booking_domain::{
+    BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
+};
+use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page, PageMeta};
+use booking_persistence::bookings::{self, BookingRecord, Idempotency};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::json::ValidJson;
+use crate::problem::ApiError;
+use crate::query::ValidQuery;
+use crate::state::AppState;
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    req: HttpRequest,
+    ValidJson(body): ValidJson<CreateBookingRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let raw: Vec<RawItem> = body
+        .items
+        .iter()
+        .map(|item| RawItem {
+            tier_id: item.tier_id,
+            event_id: item.event_id,
+            quantity: item.quantity,
+        })
+        .collect();
+    let request = BookingRequest::parse(&raw).map_err(ApiError::invalid)?;
+    let key = idempotency_key(&req)?;
+    // The body as parsed, re-serialised: the same request hashes the same whatever its
+    // whitespace or field order.
+    let request_hash =
+        Sha256::digest(serde_json::to_vec(&body).map_err(ApiError::internal)?).to_vec();
+    let idempotency = key.as_deref().map(|key| Idempotency {
+        key,
+        request_hash: &request_hash,
+    });
+    let mut conn = state.pool.get().await?;
+    let created = bookings::create(
+        &mut conn,
+        caller.id,
+        &request,
+        idempotency,
+        Utc::now(),
+        new_reference,
+    )
+    .await?;
+    tracing::debug!(changes = ?created.changes, "availability changed");
+    let mut response = HttpResponse::Created();
+    if created.replayed {
+        response.insert_header((HeaderName::from_static("idempotent-replayed"), "true"));
+    }
+    Ok(response.json(to_dto(&created.booking)))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    ValidQuery(params): ValidQuery<BookingListParams>,
+) -> Result<web::Json<Page<Booking>>, ApiError> {
+    let pagination = Pagination::parse(params.page, params.limit).map_err(ApiError::invalid)?;
+    let status = params.status.map(|status| match status {
+        booking_dto::BookingStatus::Pending => BookingStatus::Pending,
+        booking_dto::BookingStatus::Confirmed => BookingStatus::Confirmed,
+        booking_dto::BookingStatus::Cancelled => BookingStatus::Cancelled,
+        booking_dto::BookingStatus::Expired => BookingStatus::Expired,
+    });
+    let mut conn = state.pool.get().await?;
+    let (records, total) = bookings::list_for_user(
+        &mut conn,
+        caller.id,
+        status,
+        pagination.offset(),
+        i64::from(pagination.limit),
+    )
+    .await?;
+    Ok(web::Json(Page {
+        data: records.iter().map(to_dto).collect(),
+        meta: PageMeta {
+            total,
+            page: pagination.page,
+            limit: pagination.limit,
+            total_pages: pagination.total_pages(total),
+        },
+    }))
+}
+
+/// One booking by id or by reference (`BK-7F3K9Q`). Someone else's booking is a 404,
+/// so ids cannot be probed; admins see every booking.
+pub async fn detail(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id_or_reference: web::Path<String>,
+) -> Result<web::Json<Booking>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let booking = if let Ok(id) = id_or_reference.parse::<Uuid>() {
+        bookings::find(&mut conn, id).await?
+    } else if let Ok(reference) = BookingReference::parse(&id_or_reference) {
+        bookings::find_by_reference(&mut conn, reference.as_str()).await?
+    } else {
+        None
+    };
+    let booking = booking
+        .filter(|booking| {
+            booking.user_id == caller.id || caller.role == booking_domain::Role::Admin
+        })
+        .ok_or(ApiError::BookingNotFound)?;
+    Ok(web::Json(to_dto(&booking)))
+}
+
+/// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim();
+    if key.is_empty()
+        || key.len() > MAX_IDEMPOTENCY_KEY_LEN
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ApiError::invalid(ValidationErrors::single(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
+        )));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+fn new_reference() -> BookingReference {
+    let mut bytes = [0_u8; booking_domain::reference::REFERENCE_CHARS];
+    // getrandom fails only when the OS has no entropy source at all; a fixed fallback
+    // then just collides and is retried by the caller's unique-reference loop.
+    let _ = getrandom::fill(&mut bytes);
+    BookingReference::from_random(bytes)
+}
+
+pub fn to_dto(booking: &BookingRecord) -> Booking {
+    Booking {
+        id: booking.id,
+        reference: booking.reference.clone(),
+        status: match booking.status {
+            BookingStatus::Pending => booking_dto::BookingStatus::Pending,
+            BookingStatus::Confirmed => booking_dto::BookingStatus::Confirmed,
+            BookingStatus::Cancelled => booking_dto::BookingStatus::Cancelled,
+            BookingStatus::Expired => booking_dto::BookingStatus::Expired,
+        },
+        total_cents: booking.total_cents,
+        currency: booking.currency.clone(),
+        created_at: booking.created_at,
+        cancelled_at: booking.cancelled_at,
+        items: booking
+            .items
+            .iter()
+            .map(|item| BookingItem {
+                event_id: item.event_id,
+                event_title: item.event_title.clone(),
+                tier_id: item.tier_id,
+                tier_name: item.tier_name.clone(),
+                quantity: item.quantity,
+                unit_price_cents: item.unit_price_cents,
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,103 @@
+//! The public catalogue: upcoming published events, and one event with its tiers.
+
+use actix_web::web;
+use booking_domain::{EventStatus, Pagination};
+use booking_dto::{Event, EventListParams, EventSortBy, Page, PageMeta, SortOrder, Tier};
+use booking_persistence::events::{self, EventListQuery, EventRecord, EventSort};
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::problem::ApiError;
+use crate::query::ValidQuery;
+use crate::state::AppState;
+
+/// Longest accepted search text; longer is not a real search.
+const MAX_SEARCH_CHARS: usize = 100;
+
+pub async fn list(
+    state: web::Data<AppState>,
+    ValidQuery(params): ValidQuery<EventListParams>,
+) -> Result<web::Json<Page<Event>>, ApiError> {
+    let pagination = Pagination::parse(params.page, params.limit).map_err(ApiError::invalid)?;
+    let search = params
+        .search
+        .map(|search| search.trim().to_owned())
+        .filter(|search| !search.is_empty());
+    if search
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS)
+    {
+        return Err(ApiError::invalid(booking_domain::ValidationErrors::single(
+            "search",
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        )));
+    }
+    let query = EventListQuery {
+        search,
+        sort: match params.sort_by.unwrap_or(EventSortBy::Date) {
+            EventSortBy::Date => EventSort::Date,
+            EventSortBy::Price => EventSort::Price,
+            EventSortBy::Title => EventSort::Title,
+        },
+        descending: params.sort_order == Some(SortOrder::Desc),
+        offset: pagination.offset(),
+        limit: i64::from(pagination.limit),
+    };
+    let mut conn = state.pool.get().await?;
+    let (records, total) = events::list_upcoming(&mut conn, &query, Utc::now()).await?;
+    Ok(web::Json(Page {
+        data: records.iter().map(to_dto).collect(),
+        meta: PageMeta {
+            total,
+            page: pagination.page,
+            limit: pagination.limit,
+            total_pages: pagination.total_pages(total),
+        },
+    }))
+}
+
+/// A published event. Drafts are not shown to the public: for them this is a 404.
+pub async fn detail(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<Event>, ApiError> {
+    let not_found = || ApiError::EventNotFound("No event with this id.".into());
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let mut conn = state.pool.get().await?;
+    let event = events::find(&mut conn, id)
+        .await?
+        .filter(|event| event.status != EventStatus::Draft)
+        .ok_or_else(not_found)?;
+    Ok(web::Json(to_dto(&event)))
+}
+
+pub fn to_dto(event: &EventRecord) -> Event {
+    Event {
+        id: event.id,
+        title: event.title.clone(),
+        description: event.description.clone(),
+        venue: event.venue.clone(),
+        starts_at: event.starts_at,
+        status: match event.status {
+            EventStatus::Draft => booking_dto::EventStatus::Draft,
+            EventStatus::Published => booking_dto::EventStatus::Published,
+            EventStatus::Cancelled => booking_dto::EventStatus::Cancelled,
+        },
+        max_tickets_per_user: event.max_tickets_per_user,
+        total_tickets: event.total_tickets(),
+        remaining_tickets: event.remaining_tickets(),
+        lowest_price_cents: event.lowest_price_cents(),
+        tiers: event
+            .tiers
+            .iter()
+            .map(|tier| Tier {
+                id: tier.id,
+                name: tier.name.clone(),
+                price_cents: tier.price_cents,
+                currency: tier.currency.clone(),
+                capacity: tier.capacity,
+                remaining: tier.remaining,
+            })
+            .collect(),
+    }
+}
