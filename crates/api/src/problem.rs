@@ -4,11 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use booking_domain::{BookingRejection, ValidationErrors};
+use booking_domain::{BookingRejection, CancelRejection, ValidationErrors};
 use booking_dto::{ErrorCode, FieldProblem, Problem};
-use booking_persistence::DbError;
-use booking_persistence::bookings::CreateBookingError;
+use booking_persistence::bookings::{CancelBookingError, CreateBookingError};
 use booking_persistence::users::InsertUserError;
+use booking_persistence::{DbError, events};
 
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -36,6 +36,12 @@ pub enum ApiError {
     TicketLimitExceeded(String),
     #[error("{0}")]
     EventNotBookable(String),
+    #[error("{0}")]
+    BookingAlreadyCancelled(String),
+    #[error("{0}")]
+    EventStateConflict(String),
+    #[error("{0}")]
+    CapacityBelowSold(String),
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("this method is not allowed on this path")]
@@ -77,6 +83,9 @@ impl ApiError {
             Self::TicketLimitExceeded(_) => ErrorCode::TicketLimitExceeded,
             Self::EventNotBookable(_) => ErrorCode::EventNotBookable,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::BookingAlreadyCancelled(_) => ErrorCode::BookingAlreadyCancelled,
+            Self::EventStateConflict(_) => ErrorCode::EventStateConflict,
+            Self::CapacityBelowSold(_) => ErrorCode::CapacityBelowSold,
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::Unavailable(_) => ErrorCode::Unavailable,
@@ -128,7 +137,10 @@ impl ResponseError for ApiError {
             Self::EventNotFound(_) | Self::BookingNotFound => StatusCode::NOT_FOUND,
             Self::InsufficientTickets(_)
             | Self::TicketLimitExceeded(_)
-            | Self::EventNotBookable(_) => StatusCode::CONFLICT,
+            | Self::EventNotBookable(_)
+            | Self::BookingAlreadyCancelled(_)
+            | Self::EventStateConflict(_)
+            | Self::CapacityBelowSold(_) => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -193,6 +205,61 @@ impl From<CreateBookingError> for ApiError {
             },
             CreateBookingError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
             CreateBookingError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<CancelBookingError> for ApiError {
+    fn from(error: CancelBookingError) -> Self {
+        match error {
+            // Someone with no say over a booking learns nothing about it, not even that it exists.
+            CancelBookingError::NotFound
+            | CancelBookingError::Rejected(CancelRejection::NotAllowed) => Self::BookingNotFound,
+            CancelBookingError::Rejected(
+                rejection @ (CancelRejection::AlreadyCancelled | CancelRejection::Expired),
+            ) => Self::BookingAlreadyCancelled(rejection.to_string()),
+            CancelBookingError::Db(db) => db.into(),
+        }
+    }
+}
+
+/// The outcomes every organizer operation shares: no such event, a move its state does
+/// not allow, or a database failure.
+macro_rules! event_errors {
+    ($($error:ident),+) => {$(
+        impl From<events::$error> for ApiError {
+            fn from(error: events::$error) -> Self {
+                match error {
+                    events::$error::NotFound => {
+                        Self::EventNotFound("No event with this id.".into())
+                    }
+                    events::$error::Rejected(rejection) => {
+                        Self::EventStateConflict(rejection.to_string())
+                    }
+                    events::$error::Db(db) => db.into(),
+                }
+            }
+        }
+    )+};
+}
+
+event_errors!(EditEventError, CancelEventError, DeleteEventError);
+
+impl From<events::ResizeTierError> for ApiError {
+    fn from(error: events::ResizeTierError) -> Self {
+        match error {
+            events::ResizeTierError::NotFound => {
+                Self::NotFound("No such tier in this event.".into())
+            }
+            events::ResizeTierError::Rejected(rejection) => {
+                Self::EventStateConflict(rejection.to_string())
+            }
+            events::ResizeTierError::BelowSold(below) => Self::CapacityBelowSold(below.to_string()),
+            events::ResizeTierError::NameTaken => Self::invalid(ValidationErrors::single(
+                "name",
+                "another tier of this event has this name",
+            )),
+            events::ResizeTierError::Db(db) => db.into(),
         }
     }
 }

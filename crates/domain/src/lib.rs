@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod booking;
+pub mod cancellation;
 pub mod event;
+pub mod organizing;
 pub mod pagination;
 pub mod reference;
 pub mod refresh;
@@ -18,6 +20,7 @@ pub use booking::{
     BookingPlan, BookingRejection, BookingRequest, BookingStatus, ItemTarget, LockedTier,
     PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus,
 };
+pub use cancellation::{Actor, CancelRejection};
 pub use event::{EventStatus, UnknownEventStatus};
 pub use pagination::Pagination;
 pub use reference::{BookingReference, InvalidReference};

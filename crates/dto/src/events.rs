@@ -79,3 +79,56 @@ pub struct Page<T> {
     pub data: Vec<T>,
     pub meta: PageMeta,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierRequest {
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub capacity: i64,
+}
+
+/// `POST /events`: a new event, created as a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateEventRequest {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub venue: String,
+    pub starts_at: DateTime<Utc>,
+    #[serde(default)]
+    pub max_tickets_per_user: Option<i64>,
+    pub tiers: Vec<TierRequest>,
+}
+
+/// `PATCH /events/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateEventRequest {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub venue: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub max_tickets_per_user: Option<i64>,
+}
+
+/// `PATCH /events/{id}/tiers/{tierId}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTierRequest {
+    pub name: Option<String>,
+    pub price_cents: Option<i64>,
+    pub capacity: Option<i64>,
+}
+
+/// `GET /organizer/events`: an event with its sales.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizerEvent {
+    #[serde(flatten)]
+    pub event: Event,
+    pub sold: i64,
+    pub revenue_cents: i64,
+}

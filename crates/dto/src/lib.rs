@@ -13,7 +13,8 @@ pub use bookings::{
     CreateBookingRequest,
 };
 pub use events::{
-    Event, EventListParams, EventSortBy, EventStatus, Page, PageMeta, SortOrder, Tier,
+    CreateEventRequest, Event, EventListParams, EventSortBy, EventStatus, OrganizerEvent, Page,
+    PageMeta, SortOrder, Tier, TierRequest, UpdateEventRequest, UpdateTierRequest,
 };
 pub use health::{Health, Readiness};
 pub use problem::{ErrorCode, FieldProblem, Problem};

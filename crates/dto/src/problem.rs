@@ -18,6 +18,7 @@ pub enum ErrorCode {
     BookingAlreadyCancelled,
     EmailTaken,
     CapacityBelowSold,
+    EventStateConflict,
     IdempotencyKeyReused,
     PayloadTooLarge,
     RateLimited,

@@ -23,7 +23,16 @@ pub enum DbError {
 impl From<DieselError> for DbError {
     fn from(error: DieselError) -> Self {
         match &error {
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            // A retry would succeed: report "try again", never a server error. The lock
+            // order makes deadlocks impossible by design; this is the safety net.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+                _,
+            ) => Self::Unavailable(error.to_string()),
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("deadlock detected") =>
+            {
+                tracing::error!(%error, "deadlock: a lock-order rule was broken");
                 Self::Unavailable(error.to_string())
             }
             // PostgreSQL reports lock_timeout (SQLSTATE 55P03) and statement_timeout

@@ -3,7 +3,7 @@
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
 use booking_domain::{
-    BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
+    Actor, BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
 };
 use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page, PageMeta};
 use booking_persistence::bookings::{self, BookingRecord, Idempotency};
@@ -116,6 +116,29 @@ pub async fn detail(
         })
         .ok_or(ApiError::BookingNotFound)?;
     Ok(web::Json(to_dto(&booking)))
+}
+
+/// Cancels a booking and returns its tickets: by its buyer, an organizer of one of its
+/// events, or an admin.
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<web::Json<Booking>, ApiError> {
+    let id: Uuid = id.parse().map_err(|_| ApiError::BookingNotFound)?;
+    let mut conn = state.pool.get().await?;
+    let cancelled = bookings::cancel(
+        &mut conn,
+        id,
+        Actor {
+            user_id: caller.id,
+            role: caller.role,
+        },
+        Utc::now(),
+    )
+    .await?;
+    tracing::debug!(changes = ?cancelled.changes, "availability changed");
+    Ok(web::Json(to_dto(&cancelled.booking)))
 }
 
 /// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod bookings;
 pub mod events;
 pub mod health;
+pub mod organizer;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::middleware::ErrorHandlerResponse;
@@ -22,14 +23,28 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/logout").post(auth::logout))
             .service(web::resource("/me").get(auth::me)),
     )
-    .service(web::resource("/events").get(events::list))
-    .service(web::resource("/events/{id}").get(events::detail))
+    .service(
+        web::resource("/events")
+            .get(events::list)
+            .post(organizer::create),
+    )
+    .service(
+        web::resource("/events/{id}")
+            .get(events::detail)
+            .patch(organizer::update)
+            .delete(organizer::delete),
+    )
+    .service(web::resource("/events/{id}/publish").post(organizer::publish))
+    .service(web::resource("/events/{id}/cancel").post(organizer::cancel))
+    .service(web::resource("/events/{id}/tiers/{tier_id}").patch(organizer::update_tier))
+    .service(web::resource("/organizer/events").get(organizer::my_events))
     .service(
         web::resource("/bookings")
             .get(bookings::list)
             .post(bookings::create),
     )
-    .service(web::resource("/bookings/{id_or_reference}").get(bookings::detail));
+    .service(web::resource("/bookings/{id_or_reference}").get(bookings::detail))
+    .service(web::resource("/bookings/{id}/cancel").post(bookings::cancel));
 }
 
 /// Unknown API paths answer with a problem document, never with the web app's HTML.

@@ -476,3 +476,133 @@ async fn buyers_list_their_own_bookings_and_cannot_see_others() {
         .unwrap();
     expect_problem(response, StatusCode::NOT_FOUND, "BookingNotFound").await;
 }
+
+async fn cancel(app: &crate::helpers::TestApp, token: &str, id: uuid::Uuid) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/bookings/{id}/cancel")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cancelling_returns_the_tickets_and_a_second_cancel_is_409() {
+    let app = spawn_app().await;
+    let event = app
+        .create_event(&EventSpec::published(
+            "Cancel Me",
+            4,
+            vec![("GA", 1_000, 5)],
+        ))
+        .await;
+    let buyer = &app.buyers(1).await[0];
+    let booking: Booking = app
+        .book(
+            &buyer.token,
+            &json!([{ "tierId": event.tier_ids[0], "quantity": 3 }]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 2);
+
+    let response = cancel(&app, &buyer.token, booking.id).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cancelled: Booking = response.json().await.unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    assert!(cancelled.cancelled_at.is_some());
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 5);
+
+    let again = cancel(&app, &buyer.token, booking.id).await;
+    expect_problem(again, StatusCode::CONFLICT, "BookingAlreadyCancelled").await;
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 5);
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn two_simultaneous_cancels_return_the_tickets_once() {
+    let app = spawn_app().await;
+    let event = app
+        .create_event(&EventSpec::published("Twice", 4, vec![("GA", 1_000, 5)]))
+        .await;
+    let buyer = &app.buyers(1).await[0];
+    for round in 0..5 {
+        let booking: Booking = app
+            .book(
+                &buyer.token,
+                &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let requests = (0..2)
+            .map(|_| {
+                app.client
+                    .post(app.url(&format!("/api/v1/bookings/{}/cancel", booking.id)))
+                    .bearer_auth(&buyer.token)
+            })
+            .collect();
+        let responses = all_at_once(requests).await;
+        assert_eq!(count_status(&responses, StatusCode::OK), 1, "round {round}");
+        assert_eq!(
+            count_status(&responses, StatusCode::CONFLICT),
+            1,
+            "round {round}"
+        );
+        assert_eq!(app.remaining(event.tier_ids[0]).await, 5, "round {round}");
+    }
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn only_the_buyer_the_organizer_or_an_admin_may_cancel() {
+    let app = spawn_app().await;
+    let event = app
+        .create_event(&EventSpec::published("Guarded", 4, vec![("GA", 1_000, 5)]))
+        .await;
+    let buyers = app.buyers(2).await;
+    let booking: Booking = app
+        .book(
+            &buyers[0].token,
+            &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Another customer cannot, and is not even told the booking exists.
+    let response = cancel(&app, &buyers[1].token, booking.id).await;
+    expect_problem(response, StatusCode::NOT_FOUND, "BookingNotFound").await;
+    // The event's organizer can.
+    let organizer = app
+        .token_for_role(&event.organizer_email, "organizer")
+        .await;
+    assert_eq!(
+        cancel(&app, &organizer, booking.id).await.status(),
+        StatusCode::OK
+    );
+
+    let second: Booking = app
+        .book(
+            &buyers[0].token,
+            &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin = app.token_for_role("root@example.com", "admin").await;
+    assert_eq!(
+        cancel(&app, &admin, second.id).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 5);
+    app.assert_conservation().await;
+}

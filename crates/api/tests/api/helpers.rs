@@ -210,6 +210,7 @@ impl EventSpec {
 #[derive(Debug, Clone)]
 pub struct CreatedEvent {
     pub id: uuid::Uuid,
+    pub organizer_email: String,
     pub tier_ids: Vec<uuid::Uuid>,
 }
 
@@ -309,7 +310,36 @@ impl TestApp {
             ));
         }
         self.execute(&sql).await;
-        CreatedEvent { id, tier_ids }
+        CreatedEvent {
+            id,
+            organizer_email: format!("org-{organizer}@example.com"),
+            tier_ids,
+        }
+    }
+
+    /// An access token for `email` after giving that account `role` (registering it
+    /// first if needed): the only way to an organizer or admin is the database.
+    pub async fn token_for_role(&self, email: &str, role: &str) -> String {
+        let exists = self
+            .scalar(&format!(
+                "SELECT count(*) AS value FROM users WHERE email = '{email}'"
+            ))
+            .await;
+        if exists == 0 {
+            self.signed_up(email).await;
+        }
+        let hash = booking_api::auth::password::hash_now(PASSWORD, 4).expect("hash");
+        self.execute(&format!(
+            "UPDATE users SET role = '{role}', password_hash = '{hash}' WHERE email = '{email}'"
+        ))
+        .await;
+        let response = self.login(email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response
+            .json::<AuthResponse>()
+            .await
+            .expect("auth body")
+            .access_token
     }
 
     pub async fn remaining(&self, tier_id: uuid::Uuid) -> i64 {

@@ -15,4 +15,5 @@ mod errors;
 mod events;
 mod health;
 mod helpers;
+mod organizer;
 mod startup;

@@ -1,7 +1,9 @@
 //! Bookings: the locking transaction that creates them, and reads.
 
+pub(crate) mod cancel;
 mod create;
 
+pub use cancel::{CancelBookingError, CancelledBooking, cancel};
 pub use create::{CreateBookingError, CreatedBooking, Idempotency, create};
 
 use booking_domain::BookingStatus;

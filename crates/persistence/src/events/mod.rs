@@ -1,4 +1,11 @@
-//! Events and their tiers: reads for the public catalogue.
+//! Events and their tiers: reads for the public catalogue, and organizers' changes.
+
+mod manage;
+
+pub use manage::{
+    CancelEventError, DeleteEventError, EditEventError, EventSales, ResizeTierError, cancel,
+    create, delete_draft, publish, sales, update, update_tier,
+};
 
 use booking_domain::EventStatus;
 use chrono::{DateTime, Utc};
@@ -57,7 +64,7 @@ impl EventRecord {
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = events, check_for_backend(Pg))]
-struct EventRow {
+pub(crate) struct EventRow {
     id: Uuid,
     organizer_id: Uuid,
     title: String,
@@ -157,7 +164,7 @@ fn like_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
-async fn with_tiers(
+pub(crate) async fn with_tiers(
     conn: &mut AsyncPgConnection,
     rows: Vec<EventRow>,
 ) -> Result<Vec<EventRecord>, DbError> {

@@ -1,0 +1,191 @@
+//! Organizers run their own events (admins any): create, edit, publish, cancel, delete a
+//! draft, change a tier, and watch sales.
+
+use actix_web::{HttpResponse, web};
+use booking_domain::organizing::{
+    self, EventChanges, NewEvent, RawEventFields, RawTier, TierChanges,
+};
+use booking_domain::{Actor, Role};
+use booking_dto::{
+    CreateEventRequest, Event, OrganizerEvent, Tier, UpdateEventRequest, UpdateTierRequest,
+};
+use booking_persistence::events::{self, EventRecord};
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::events::to_dto;
+use crate::auth::AuthUser;
+use crate::json::ValidJson;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+fn actor(caller: AuthUser) -> Actor {
+    Actor {
+        user_id: caller.id,
+        role: caller.role,
+    }
+}
+
+fn require_organizer(caller: AuthUser) -> Result<(), ApiError> {
+    match caller.role {
+        Role::Organizer | Role::Admin => Ok(()),
+        Role::Customer => Err(ApiError::Forbidden("Only organizers manage events.")),
+    }
+}
+
+/// The event, if the caller may manage it: 404 when it does not exist, 403 when it is
+/// someone else's.
+async fn managed_event(
+    state: &AppState,
+    caller: AuthUser,
+    id: &str,
+) -> Result<EventRecord, ApiError> {
+    require_organizer(caller)?;
+    let not_found = || ApiError::EventNotFound("No event with this id.".into());
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let event = events::find(&mut *state.pool.get().await?, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !organizing::may_manage(actor(caller), event.organizer_id) {
+        return Err(ApiError::Forbidden(
+            "This event belongs to another organizer.",
+        ));
+    }
+    Ok(event)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    ValidJson(body): ValidJson<CreateEventRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_organizer(caller)?;
+    let now = Utc::now();
+    let fields = RawEventFields {
+        title: Some(body.title),
+        description: body.description,
+        venue: Some(body.venue),
+        starts_at: Some(body.starts_at),
+        max_tickets_per_user: body.max_tickets_per_user,
+    };
+    let tiers: Vec<RawTier> = body
+        .tiers
+        .into_iter()
+        .map(|tier| RawTier {
+            name: tier.name,
+            price_cents: tier.price_cents,
+            currency: tier.currency,
+            capacity: tier.capacity,
+        })
+        .collect();
+    let event = NewEvent::parse(&fields, &tiers, now).map_err(ApiError::invalid)?;
+    let created = events::create(&mut *state.pool.get().await?, caller.id, &event, now).await?;
+    Ok(HttpResponse::Created().json(to_dto(&created)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+    ValidJson(body): ValidJson<UpdateEventRequest>,
+) -> Result<web::Json<Event>, ApiError> {
+    let event = managed_event(&state, caller, &id).await?;
+    let now = Utc::now();
+    let changes = EventChanges::parse(
+        &RawEventFields {
+            title: body.title,
+            description: body.description,
+            venue: body.venue,
+            starts_at: body.starts_at,
+            max_tickets_per_user: body.max_tickets_per_user,
+        },
+        now,
+    )
+    .map_err(ApiError::invalid)?;
+    let updated = events::update(&mut *state.pool.get().await?, event.id, &changes, now).await?;
+    Ok(web::Json(to_dto(&updated)))
+}
+
+pub async fn publish(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<web::Json<Event>, ApiError> {
+    let event = managed_event(&state, caller, &id).await?;
+    let published = events::publish(&mut *state.pool.get().await?, event.id, Utc::now()).await?;
+    Ok(web::Json(to_dto(&published)))
+}
+
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<web::Json<Event>, ApiError> {
+    let event = managed_event(&state, caller, &id).await?;
+    let (cancelled, changes) =
+        events::cancel(&mut *state.pool.get().await?, event.id, Utc::now()).await?;
+    tracing::debug!(?changes, "availability changed");
+    Ok(web::Json(to_dto(&cancelled)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let event = managed_event(&state, caller, &id).await?;
+    events::delete_draft(&mut *state.pool.get().await?, event.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn update_tier(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+    ValidJson(body): ValidJson<UpdateTierRequest>,
+) -> Result<web::Json<Tier>, ApiError> {
+    let (event_id, tier_id) = path.into_inner();
+    let event = managed_event(&state, caller, &event_id).await?;
+    let tier_id: Uuid = tier_id
+        .parse()
+        .map_err(|_| ApiError::NotFound("No such tier in this event.".into()))?;
+    let changes = TierChanges::parse(body.name.as_deref(), body.price_cents, body.capacity)
+        .map_err(ApiError::invalid)?;
+    let (tier, availability) = events::update_tier(
+        &mut *state.pool.get().await?,
+        event.id,
+        tier_id,
+        &changes,
+        Utc::now(),
+    )
+    .await?;
+    tracing::debug!(changes = ?availability, "availability changed");
+    Ok(web::Json(Tier {
+        id: tier.id,
+        name: tier.name,
+        price_cents: tier.price_cents,
+        currency: tier.currency,
+        capacity: tier.capacity,
+        remaining: tier.remaining,
+    }))
+}
+
+/// The caller's events with sales (every event for an admin).
+pub async fn my_events(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<web::Json<Vec<OrganizerEvent>>, ApiError> {
+    require_organizer(caller)?;
+    let scope = (caller.role != Role::Admin).then_some(caller.id);
+    let sales = events::sales(&mut *state.pool.get().await?, scope).await?;
+    Ok(web::Json(
+        sales
+            .iter()
+            .map(|sale| OrganizerEvent {
+                event: to_dto(&sale.event),
+                sold: sale.sold,
+                revenue_cents: sale.revenue_cents,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,465 @@
+//! What organizers may create and change: event and tier fields, lifecycle moves, and
+//! capacity changes that never drop below what is sold.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::account::Role;
+use crate::cancellation::Actor;
+use crate::event::EventStatus;
+use crate::validation::ValidationErrors;
+
+pub const DEFAULT_MAX_TICKETS_PER_USER: i32 = 4;
+const MAX_TICKETS_PER_USER_LIMIT: i64 = 100;
+const MAX_TIERS: usize = 20;
+const MAX_CAPACITY: i64 = 1_000_000;
+/// One million in major units: a price above it is a typo.
+const MAX_PRICE_CENTS: i64 = 100_000_000;
+
+/// Organizers manage their own events; admins manage every event.
+pub fn may_manage(actor: Actor, organizer_id: Uuid) -> bool {
+    actor.role == Role::Admin || (actor.role == Role::Organizer && actor.user_id == organizer_id)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTier {
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub capacity: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub title: String,
+    pub description: String,
+    pub venue: String,
+    pub starts_at: DateTime<Utc>,
+    pub max_tickets_per_user: i32,
+    pub tiers: Vec<NewTier>,
+}
+
+/// A tier as it arrives on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawTier {
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub capacity: i64,
+}
+
+/// Event fields as they arrive; `None` keeps the current value (for edits).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawEventFields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub venue: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub max_tickets_per_user: Option<i64>,
+}
+
+/// Checked edits of an event; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub venue: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub max_tickets_per_user: Option<i32>,
+}
+
+fn text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: &str,
+    max: usize,
+    required: bool,
+) -> String {
+    let value = raw.trim().to_owned();
+    if required && value.is_empty() {
+        errors.push(field, "is required");
+    } else if value.chars().count() > max {
+        errors.push(field, format!("must be at most {max} characters"));
+    }
+    value
+}
+
+impl EventChanges {
+    pub fn parse(raw: &RawEventFields, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let changes = Self::collect(&mut errors, raw, now);
+        if errors.is_empty() {
+            Ok(changes)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn collect(errors: &mut ValidationErrors, raw: &RawEventFields, now: DateTime<Utc>) -> Self {
+        if raw.starts_at.is_some_and(|starts_at| starts_at <= now) {
+            errors.push("startsAt", "must be in the future");
+        }
+        let max_tickets_per_user = raw.max_tickets_per_user.and_then(|limit| {
+            if (1..=MAX_TICKETS_PER_USER_LIMIT).contains(&limit) {
+                i32::try_from(limit).ok()
+            } else {
+                errors.push(
+                    "maxTicketsPerUser",
+                    format!("must be between 1 and {MAX_TICKETS_PER_USER_LIMIT}"),
+                );
+                None
+            }
+        });
+        Self {
+            title: raw
+                .title
+                .as_deref()
+                .map(|t| text(errors, "title", t, 200, true)),
+            description: raw
+                .description
+                .as_deref()
+                .map(|d| text(errors, "description", d, 5_000, false)),
+            venue: raw
+                .venue
+                .as_deref()
+                .map(|v| text(errors, "venue", v, 200, true)),
+            starts_at: raw.starts_at,
+            max_tickets_per_user,
+        }
+    }
+}
+
+impl NewEvent {
+    pub fn parse(
+        raw: &RawEventFields,
+        tiers: &[RawTier],
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let fields = EventChanges::collect(&mut errors, raw, now);
+        if raw.title.is_none() {
+            errors.push("title", "is required");
+        }
+        if raw.venue.is_none() {
+            errors.push("venue", "is required");
+        }
+        if raw.starts_at.is_none() {
+            errors.push("startsAt", "is required");
+        }
+        if tiers.is_empty() || tiers.len() > MAX_TIERS {
+            errors.push("tiers", format!("must have 1 to {MAX_TIERS} tiers"));
+        }
+        let mut names = std::collections::HashSet::new();
+        let mut parsed = Vec::with_capacity(tiers.len());
+        for (index, tier) in tiers.iter().enumerate() {
+            let name = text(
+                &mut errors,
+                &format!("tiers[{index}].name"),
+                &tier.name,
+                100,
+                true,
+            );
+            if !name.is_empty() && !names.insert(name.to_lowercase()) {
+                errors.push(format!("tiers[{index}].name"), "appears more than once");
+            }
+            if !(0..=MAX_PRICE_CENTS).contains(&tier.price_cents) {
+                errors.push(
+                    format!("tiers[{index}].priceCents"),
+                    format!("must be between 0 and {MAX_PRICE_CENTS}"),
+                );
+            }
+            let currency = tier.currency.trim().to_ascii_uppercase();
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.push(
+                    format!("tiers[{index}].currency"),
+                    "must be a three-letter ISO 4217 code",
+                );
+            }
+            let capacity = match i32::try_from(tier.capacity) {
+                Ok(capacity) if i64::from(capacity) <= MAX_CAPACITY && capacity >= 0 => capacity,
+                _ => {
+                    errors.push(
+                        format!("tiers[{index}].capacity"),
+                        format!("must be between 0 and {MAX_CAPACITY}"),
+                    );
+                    0
+                }
+            };
+            parsed.push(NewTier {
+                name,
+                price_cents: tier.price_cents,
+                currency,
+                capacity,
+            });
+        }
+        if parsed
+            .windows(2)
+            .any(|pair| matches!(pair, [a, b] if a.currency != b.currency))
+        {
+            errors.push("tiers", "all tiers of an event must use one currency");
+        }
+        match (fields, errors.is_empty()) {
+            (
+                EventChanges {
+                    title: Some(title),
+                    description,
+                    venue: Some(venue),
+                    starts_at: Some(starts_at),
+                    max_tickets_per_user,
+                },
+                true,
+            ) => Ok(Self {
+                title,
+                description: description.unwrap_or_default(),
+                venue,
+                starts_at,
+                max_tickets_per_user: max_tickets_per_user.unwrap_or(DEFAULT_MAX_TICKETS_PER_USER),
+                tiers: parsed,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Checked edits of one tier; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TierChanges {
+    pub name: Option<String>,
+    pub price_cents: Option<i64>,
+    pub capacity: Option<i32>,
+}
+
+impl TierChanges {
+    pub fn parse(
+        name: Option<&str>,
+        price_cents: Option<i64>,
+        capacity: Option<i64>,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = name.map(|name| text(&mut errors, "name", name, 100, true));
+        if price_cents.is_some_and(|price| !(0..=MAX_PRICE_CENTS).contains(&price)) {
+            errors.push(
+                "priceCents",
+                format!("must be between 0 and {MAX_PRICE_CENTS}"),
+            );
+        }
+        let capacity = capacity.and_then(|capacity| match i32::try_from(capacity) {
+            Ok(capacity) if (0..=MAX_CAPACITY).contains(&i64::from(capacity)) => Some(capacity),
+            _ => {
+                errors.push("capacity", format!("must be between 0 and {MAX_CAPACITY}"));
+                None
+            }
+        });
+        if errors.is_empty() {
+            Ok(Self {
+                name,
+                price_cents,
+                capacity,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleRejection {
+    #[error("only a draft can be published")]
+    NotADraft,
+    #[error("the event is already cancelled")]
+    AlreadyCancelled,
+    #[error("only a draft without bookings can be deleted")]
+    NotDeletable,
+}
+
+pub fn check_publish(status: EventStatus) -> Result<(), LifecycleRejection> {
+    match status {
+        EventStatus::Draft => Ok(()),
+        EventStatus::Published | EventStatus::Cancelled => Err(LifecycleRejection::NotADraft),
+    }
+}
+
+pub fn check_cancel_event(status: EventStatus) -> Result<(), LifecycleRejection> {
+    match status {
+        EventStatus::Draft | EventStatus::Published => Ok(()),
+        EventStatus::Cancelled => Err(LifecycleRejection::AlreadyCancelled),
+    }
+}
+
+pub fn check_edit(status: EventStatus) -> Result<(), LifecycleRejection> {
+    match status {
+        EventStatus::Draft | EventStatus::Published => Ok(()),
+        EventStatus::Cancelled => Err(LifecycleRejection::AlreadyCancelled),
+    }
+}
+
+pub fn check_delete(status: EventStatus, ever_booked: bool) -> Result<(), LifecycleRejection> {
+    if status == EventStatus::Draft && !ever_booked {
+        Ok(())
+    } else {
+        Err(LifecycleRejection::NotDeletable)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{sold} tickets are already sold; the capacity cannot go below that")]
+pub struct CapacityBelowSold {
+    pub sold: i32,
+}
+
+/// The new `remaining` after changing a tier's capacity from `capacity` (with
+/// `remaining` left) to `new_capacity`: what is sold stays sold.
+pub fn resize(capacity: i32, remaining: i32, new_capacity: i32) -> Result<i32, CapacityBelowSold> {
+    let sold = capacity - remaining;
+    if new_capacity < sold {
+        Err(CapacityBelowSold { sold })
+    } else {
+        Ok(new_capacity - sold)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    fn raw_event(now: DateTime<Utc>) -> RawEventFields {
+        RawEventFields {
+            title: Some(" Jazz Night ".into()),
+            description: None,
+            venue: Some("Harbour Hall".into()),
+            starts_at: Some(now + TimeDelta::days(3)),
+            max_tickets_per_user: None,
+        }
+    }
+
+    fn raw_tier(name: &str) -> RawTier {
+        RawTier {
+            name: name.into(),
+            price_cents: 2_500,
+            currency: "usd".into(),
+            capacity: 100,
+        }
+    }
+
+    fn fields(errors: ValidationErrors) -> Vec<String> {
+        errors.into_fields().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_valid_event_is_trimmed_defaulted_and_upper_cases_currency() {
+        let now = Utc::now();
+        let event = NewEvent::parse(&raw_event(now), &[raw_tier("GA")], now).unwrap();
+        assert_eq!(event.title, "Jazz Night");
+        assert_eq!(event.max_tickets_per_user, 4);
+        assert_eq!(event.tiers[0].currency, "USD");
+    }
+
+    #[test]
+    fn missing_and_bad_fields_are_all_reported() {
+        let now = Utc::now();
+        let raw = RawEventFields {
+            title: Some("  ".into()),
+            starts_at: Some(now - TimeDelta::hours(1)),
+            max_tickets_per_user: Some(0),
+            ..RawEventFields::default()
+        };
+        let bad_tier = RawTier {
+            name: "".into(),
+            price_cents: -1,
+            currency: "dollars".into(),
+            capacity: -5,
+        };
+        let errors = NewEvent::parse(&raw, &[bad_tier], now).unwrap_err();
+        assert_eq!(
+            fields(errors),
+            [
+                "startsAt",
+                "maxTicketsPerUser",
+                "title",
+                "venue",
+                "tiers[0].name",
+                "tiers[0].priceCents",
+                "tiers[0].currency",
+                "tiers[0].capacity"
+            ]
+        );
+    }
+
+    #[test]
+    fn tiers_are_required_unique_and_in_one_currency() {
+        let now = Utc::now();
+        assert_eq!(
+            fields(NewEvent::parse(&raw_event(now), &[], now).unwrap_err()),
+            ["tiers"]
+        );
+        let twice = [raw_tier("VIP"), raw_tier("vip")];
+        assert_eq!(
+            fields(NewEvent::parse(&raw_event(now), &twice, now).unwrap_err()),
+            ["tiers[1].name"]
+        );
+        let mixed = [
+            raw_tier("A"),
+            RawTier {
+                currency: "EUR".into(),
+                ..raw_tier("B")
+            },
+        ];
+        assert_eq!(
+            fields(NewEvent::parse(&raw_event(now), &mixed, now).unwrap_err()),
+            ["tiers"]
+        );
+    }
+
+    #[test]
+    fn lifecycle_moves() {
+        assert_eq!(check_publish(EventStatus::Draft), Ok(()));
+        assert_eq!(
+            check_publish(EventStatus::Published),
+            Err(LifecycleRejection::NotADraft)
+        );
+        assert_eq!(check_cancel_event(EventStatus::Published), Ok(()));
+        assert_eq!(
+            check_cancel_event(EventStatus::Cancelled),
+            Err(LifecycleRejection::AlreadyCancelled)
+        );
+        assert_eq!(
+            check_edit(EventStatus::Cancelled),
+            Err(LifecycleRejection::AlreadyCancelled)
+        );
+        assert_eq!(check_delete(EventStatus::Draft, false), Ok(()));
+        assert_eq!(
+            check_delete(EventStatus::Draft, true),
+            Err(LifecycleRejection::NotDeletable)
+        );
+        assert_eq!(
+            check_delete(EventStatus::Published, false),
+            Err(LifecycleRejection::NotDeletable)
+        );
+    }
+
+    #[test]
+    fn tier_changes_are_checked() {
+        assert!(TierChanges::parse(Some("VIP"), Some(0), Some(10)).is_ok());
+        let errors = TierChanges::parse(Some(" "), Some(-1), Some(-1)).unwrap_err();
+        assert_eq!(fields(errors), ["name", "priceCents", "capacity"]);
+    }
+
+    #[test]
+    fn capacity_never_drops_below_sold() {
+        assert_eq!(resize(100, 40, 60), Ok(0));
+        assert_eq!(resize(100, 40, 150), Ok(90));
+        assert_eq!(resize(100, 40, 59), Err(CapacityBelowSold { sold: 60 }));
+    }
+
+    #[test]
+    fn only_the_owner_or_an_admin_manages_an_event() {
+        let owner = Uuid::new_v4();
+        let as_role = |user_id, role| Actor { user_id, role };
+        assert!(may_manage(as_role(owner, Role::Organizer), owner));
+        assert!(may_manage(as_role(Uuid::new_v4(), Role::Admin), owner));
+        assert!(!may_manage(as_role(Uuid::new_v4(), Role::Organizer), owner));
+        assert!(!may_manage(as_role(owner, Role::Customer), owner));
+    }
+}

@@ -1,0 +1,430 @@
+//! Organizers' changes to events and tiers.
+//!
+//! Anything that changes whether an event can be booked (publish, cancel) locks the
+//! event's tier rows before committing: a booking transaction reads the event only after
+//! it holds its tier locks, so it either finished before the change or sees it.
+
+use booking_domain::organizing::{
+    self, CapacityBelowSold, EventChanges, LifecycleRejection, NewEvent, TierChanges,
+};
+use booking_domain::{BookingStatus, EventStatus};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::{EventRecord, EventRow, TierRecord, with_tiers};
+use crate::availability::{self, AvailabilityChange};
+use crate::bookings::cancel::release;
+use crate::error::DbError;
+use crate::schema::{booking_items, bookings, events, ticket_tiers};
+
+macro_rules! diesel_into {
+    ($error:ident) => {
+        impl From<diesel::result::Error> for $error {
+            fn from(error: diesel::result::Error) -> Self {
+                Self::Db(error.into())
+            }
+        }
+    };
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    organizer_id: Uuid,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<EventRecord, DbError> {
+    conn.transaction(async |conn| {
+        let id: Uuid = diesel::insert_into(events::table)
+            .values((
+                events::organizer_id.eq(organizer_id),
+                events::title.eq(&event.title),
+                events::description.eq(&event.description),
+                events::venue.eq(&event.venue),
+                events::starts_at.eq(event.starts_at),
+                events::status.eq(EventStatus::Draft.as_str()),
+                events::max_tickets_per_user.eq(event.max_tickets_per_user),
+                events::created_at.eq(now),
+                events::updated_at.eq(now),
+            ))
+            .returning(events::id)
+            .get_result(conn)
+            .await?;
+        let tiers: Vec<_> = event
+            .tiers
+            .iter()
+            .zip(0..)
+            .map(|(tier, position)| {
+                (
+                    ticket_tiers::event_id.eq(id),
+                    ticket_tiers::name.eq(&tier.name),
+                    ticket_tiers::price_cents.eq(tier.price_cents),
+                    ticket_tiers::currency.eq(&tier.currency),
+                    ticket_tiers::capacity.eq(tier.capacity),
+                    ticket_tiers::remaining.eq(tier.capacity),
+                    ticket_tiers::position.eq(position),
+                )
+            })
+            .collect();
+        diesel::insert_into(ticket_tiers::table)
+            .values(tiers)
+            .execute(conn)
+            .await?;
+        load(conn, id).await
+    })
+    .await
+}
+
+async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> Result<EventRecord, DbError> {
+    super::find(conn, id)
+        .await?
+        .ok_or_else(|| DbError::Corrupt(format!("event {id} vanished")))
+}
+
+/// Locks the event row against other organizer changes; `None` when it does not exist.
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: a booking that holds this event's tier locks
+/// inserts items referencing the event, and that foreign-key check takes `FOR KEY SHARE`
+/// on this row. `FOR UPDATE` would make it wait for us while we wait for its tier locks.
+async fn lock_event(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<EventStatus>, DbError> {
+    let status: Option<String> = events::table
+        .find(id)
+        .select(events::status)
+        .for_no_key_update()
+        .first(conn)
+        .await
+        .optional()?;
+    status
+        .map(|s| {
+            s.parse()
+                .map_err(|e| DbError::Corrupt(format!("event {id}: {e}")))
+        })
+        .transpose()
+}
+
+async fn lock_tiers_of(conn: &mut AsyncPgConnection, event_id: Uuid) -> Result<Vec<Uuid>, DbError> {
+    Ok(ticket_tiers::table
+        .filter(ticket_tiers::event_id.eq(event_id))
+        .order(ticket_tiers::id)
+        .select(ticket_tiers::id)
+        .for_update()
+        .load(conn)
+        .await?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditEventError {
+    #[error("no such event")]
+    NotFound,
+    #[error(transparent)]
+    Rejected(LifecycleRejection),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+diesel_into!(EditEventError);
+
+#[derive(AsChangeset)]
+#[diesel(table_name = events)]
+struct EventChangeset<'a> {
+    title: Option<&'a str>,
+    description: Option<&'a str>,
+    venue: Option<&'a str>,
+    starts_at: Option<DateTime<Utc>>,
+    max_tickets_per_user: Option<i32>,
+    updated_at: DateTime<Utc>,
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &EventChanges,
+    now: DateTime<Utc>,
+) -> Result<EventRecord, EditEventError> {
+    conn.transaction(async |conn| {
+        let status = lock_event(conn, id)
+            .await?
+            .ok_or(EditEventError::NotFound)?;
+        organizing::check_edit(status).map_err(EditEventError::Rejected)?;
+        diesel::update(events::table.find(id))
+            .set(EventChangeset {
+                title: changes.title.as_deref(),
+                description: changes.description.as_deref(),
+                venue: changes.venue.as_deref(),
+                starts_at: changes.starts_at,
+                max_tickets_per_user: changes.max_tickets_per_user,
+                updated_at: now,
+            })
+            .execute(conn)
+            .await?;
+        Ok(load(conn, id).await?)
+    })
+    .await
+}
+
+pub async fn publish(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<EventRecord, EditEventError> {
+    conn.transaction(async |conn| {
+        let status = lock_event(conn, id)
+            .await?
+            .ok_or(EditEventError::NotFound)?;
+        organizing::check_publish(status).map_err(EditEventError::Rejected)?;
+        lock_tiers_of(conn, id).await?;
+        set_status(conn, id, EventStatus::Published, now).await?;
+        Ok(load(conn, id).await?)
+    })
+    .await
+}
+
+async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: EventStatus,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(events::table.find(id))
+        .set((
+            events::status.eq(status.as_str()),
+            events::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CancelEventError {
+    #[error("no such event")]
+    NotFound,
+    #[error(transparent)]
+    Rejected(LifecycleRejection),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+diesel_into!(CancelEventError);
+
+/// Cancels an event and every booking that holds its tickets, returning them.
+///
+/// First the event stops selling: its status changes under its tier locks, so once that
+/// commits no new booking of it can. Then each of its bookings is cancelled in a
+/// transaction of its own, with the same lock order as a buyer's cancellation (booking,
+/// then tiers ascending), since a booking may also hold tiers of other events. A booking
+/// of several events is cancelled whole: a booking is one purchase.
+pub async fn cancel(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(EventRecord, Vec<AvailabilityChange>), CancelEventError> {
+    conn.transaction(async |conn| {
+        let status = lock_event(conn, id)
+            .await?
+            .ok_or(CancelEventError::NotFound)?;
+        organizing::check_cancel_event(status).map_err(CancelEventError::Rejected)?;
+        lock_tiers_of(conn, id).await?;
+        set_status(conn, id, EventStatus::Cancelled, now).await?;
+        Ok::<_, CancelEventError>(())
+    })
+    .await?;
+
+    let holding: Vec<Uuid> = bookings::table
+        .inner_join(booking_items::table)
+        .filter(booking_items::event_id.eq(id))
+        .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
+        .select(bookings::id)
+        .distinct()
+        .load(conn)
+        .await?;
+    let mut changes = Vec::new();
+    for booking_id in holding {
+        let released = conn
+            .transaction(async |conn| {
+                let status: String = bookings::table
+                    .find(booking_id)
+                    .select(bookings::status)
+                    .for_update()
+                    .first(conn)
+                    .await?;
+                // A buyer may have cancelled it in the meantime.
+                if BookingStatus::HOLDING.iter().any(|s| s.as_str() == status) {
+                    release(conn, booking_id, now).await
+                } else {
+                    Ok(Vec::new())
+                }
+            })
+            .await?;
+        changes.extend(released);
+    }
+    if changes.is_empty() {
+        // Nothing was sold; the event total still drops to zero for watchers.
+        let tier_ids: Vec<Uuid> = ticket_tiers::table
+            .filter(ticket_tiers::event_id.eq(id))
+            .select(ticket_tiers::id)
+            .load(conn)
+            .await?;
+        changes = availability::changes_for_tiers(conn, &tier_ids).await?;
+    }
+    Ok((load(conn, id).await?, changes))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteEventError {
+    #[error("no such event")]
+    NotFound,
+    #[error(transparent)]
+    Rejected(LifecycleRejection),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+diesel_into!(DeleteEventError);
+
+pub async fn delete_draft(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DeleteEventError> {
+    conn.transaction(async |conn| {
+        let status = lock_event(conn, id)
+            .await?
+            .ok_or(DeleteEventError::NotFound)?;
+        let ever_booked: bool = diesel::select(diesel::dsl::exists(
+            booking_items::table.filter(booking_items::event_id.eq(id)),
+        ))
+        .get_result(conn)
+        .await?;
+        organizing::check_delete(status, ever_booked).map_err(DeleteEventError::Rejected)?;
+        diesel::delete(events::table.find(id)).execute(conn).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResizeTierError {
+    #[error("no such tier in this event")]
+    NotFound,
+    #[error(transparent)]
+    Rejected(LifecycleRejection),
+    #[error(transparent)]
+    BelowSold(CapacityBelowSold),
+    #[error("another tier of this event already has this name")]
+    NameTaken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ResizeTierError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => Self::NameTaken,
+            other => Self::Db(other.into()),
+        }
+    }
+}
+
+/// Renames, re-prices or resizes a tier. Price changes apply to future bookings only:
+/// items keep the price they were sold at.
+pub async fn update_tier(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tier_id: Uuid,
+    changes: &TierChanges,
+    now: DateTime<Utc>,
+) -> Result<(TierRecord, Vec<AvailabilityChange>), ResizeTierError> {
+    conn.transaction(async |conn| {
+        let status = lock_event(conn, event_id)
+            .await?
+            .ok_or(ResizeTierError::NotFound)?;
+        organizing::check_edit(status).map_err(ResizeTierError::Rejected)?;
+        let tier: TierRecord = ticket_tiers::table
+            .find(tier_id)
+            .filter(ticket_tiers::event_id.eq(event_id))
+            .select(TierRecord::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(ResizeTierError::NotFound)?;
+        let (capacity, remaining) = match changes.capacity {
+            Some(new_capacity) => (
+                new_capacity,
+                organizing::resize(tier.capacity, tier.remaining, new_capacity)
+                    .map_err(ResizeTierError::BelowSold)?,
+            ),
+            None => (tier.capacity, tier.remaining),
+        };
+        let updated: TierRecord = diesel::update(ticket_tiers::table.find(tier_id))
+            .set((
+                ticket_tiers::name.eq(changes.name.as_deref().unwrap_or(&tier.name)),
+                ticket_tiers::price_cents.eq(changes.price_cents.unwrap_or(tier.price_cents)),
+                ticket_tiers::capacity.eq(capacity),
+                ticket_tiers::remaining.eq(remaining),
+                ticket_tiers::updated_at.eq(now),
+            ))
+            .returning(TierRecord::as_returning())
+            .get_result(conn)
+            .await?;
+        let changes = availability::changes_for_tiers(conn, &[tier_id]).await?;
+        Ok((updated, changes))
+    })
+    .await
+}
+
+/// An organizer's view of one of their events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSales {
+    pub event: EventRecord,
+    pub sold: i64,
+    pub revenue_cents: i64,
+}
+
+/// Events of `organizer_id` (every event when `None`, for admins), newest start first,
+/// with tickets sold and revenue from confirmed bookings.
+pub async fn sales(
+    conn: &mut AsyncPgConnection,
+    organizer_id: Option<Uuid>,
+) -> Result<Vec<EventSales>, DbError> {
+    let mut query = events::table.into_boxed();
+    if let Some(organizer_id) = organizer_id {
+        query = query.filter(events::organizer_id.eq(organizer_id));
+    }
+    let rows: Vec<EventRow> = query
+        .order(events::starts_at.desc())
+        .select(EventRow::as_select())
+        .load(conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let revenue: Vec<(Uuid, Option<i64>)> = booking_items::table
+        .inner_join(bookings::table)
+        .filter(booking_items::event_id.eq_any(&ids))
+        .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+        .group_by(booking_items::event_id)
+        .select((
+            booking_items::event_id,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "SUM(booking_items.quantity::bigint * booking_items.unit_price_cents)::bigint",
+            ),
+        ))
+        .load(conn)
+        .await?;
+    Ok(with_tiers(conn, rows)
+        .await?
+        .into_iter()
+        .map(|event| {
+            let revenue_cents = revenue
+                .iter()
+                .find(|(id, _)| *id == event.id)
+                .and_then(|(_, sum)| *sum)
+                .unwrap_or(0);
+            EventSales {
+                sold: event.total_tickets() - event.remaining_tickets(),
+                revenue_cents,
+                event,
+            }
+        })
+        .collect())
+}
