@@ -38,6 +38,11 @@ frontend: _wasm-target _wasm-bindgen
         "{{ target_dir }}/wasm32-unknown-unknown/wasm-release/booking-frontend.wasm"
     cp frontend/index.html frontend/style.css "{{ dist }}/"
 
+# EXPLAIN ANALYZE of the public event list over 100,000 events, on a throwaway database.
+measure-event-list: _postgres
+    cargo build -p booking-api -p booking-persistence --features booking-persistence/test-support --bin booking-api --bin with-postgres
+    "{{ target_dir }}/debug/with-postgres" bash -c 'DATABASE_URL="$TEST_DATABASE_URL" "{{ target_dir }}/debug/booking-api" migrate && psql "$TEST_DATABASE_URL" -q -f bench/event-list-100k.sql' 2>&1 | grep -E "^---|Execution Time|Index|Seq Scan|Bitmap|Sort Method"
+
 # Format the code.
 fmt:
     cargo fmt --all

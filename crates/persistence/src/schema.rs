@@ -37,6 +37,8 @@ diesel::table! {
         max_tickets_per_user -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// Kept by triggers on ticket_tiers (migration 000004); read-only for the code.
+        lowest_price_cents -> Nullable<Int8>,
     }
 }
 

@@ -178,3 +178,45 @@ async fn the_database_refuses_mixed_case_and_duplicate_emails() {
         "{duplicate}"
     );
 }
+
+#[derive(QueryableByName)]
+struct Num {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn number(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    let row: Num = diesel::sql_query(sql).get_result(conn).await.unwrap();
+    row.n
+}
+
+#[tokio::test]
+async fn the_lowest_price_follows_tier_prices_but_bookings_never_touch_the_event_row() {
+    let (_db, mut conn) = seeded().await;
+    let festival = "(SELECT id FROM events WHERE title = 'Summer Open Air Festival')";
+    let lowest = format!("SELECT lowest_price_cents AS n FROM events WHERE id = {festival}");
+    assert_eq!(number(&mut conn, &lowest).await, 1_000);
+
+    conn.batch_execute(&format!(
+        "UPDATE ticket_tiers SET price_cents = 700 WHERE event_id = {festival} AND name = 'VIP'"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(number(&mut conn, &lowest).await, 700);
+    conn.batch_execute(&format!(
+        "DELETE FROM ticket_tiers WHERE event_id = {festival} AND name = 'VIP'"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(number(&mut conn, &lowest).await, 1_000);
+
+    // A booking's decrement must not rewrite (or lock) the event row: same row version.
+    let version = format!("SELECT xmin::text::bigint AS n FROM events WHERE id = {festival}");
+    let before = number(&mut conn, &version).await;
+    conn.batch_execute(&format!(
+        "UPDATE ticket_tiers SET remaining = remaining - 1 WHERE event_id = {festival}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(number(&mut conn, &version).await, before);
+}

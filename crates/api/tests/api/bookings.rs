@@ -606,3 +606,57 @@ async fn only_the_buyer_the_organizer_or_an_admin_may_cancel() {
     assert_eq!(app.remaining(event.tier_ids[0]).await, 5);
     app.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn a_lock_wait_past_the_timeout_is_a_503_with_retry_after_and_books_nothing() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.lock_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let event = app
+        .create_event(&EventSpec::published("Stuck", 4, vec![("GA", 1_000, 10)]))
+        .await;
+    let buyer = &app.buyers(1).await[0];
+    // Another session holds the tier's row lock and does not let go.
+    let mut holder = app.connection().await;
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM ticket_tiers WHERE id = '{}' FOR UPDATE",
+            event.tier_ids[0]
+        ))
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let response = app
+        .book(
+            &buyer.token,
+            &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
+            None,
+        )
+        .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "no hang"
+    );
+    assert_eq!(response.headers().get("retry-after").unwrap(), "1");
+    expect_problem(response, StatusCode::SERVICE_UNAVAILABLE, "Unavailable").await;
+
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM bookings").await,
+        0
+    );
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 10);
+    // Once the lock is free the same request succeeds.
+    let retry = app
+        .book(
+            &buyer.token,
+            &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
+            None,
+        )
+        .await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    app.assert_conservation().await;
+}

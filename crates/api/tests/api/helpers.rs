@@ -52,6 +52,11 @@ pub fn pool_settings(config: &Config) -> PoolSettings {
 
 /// Starts a server against a fresh database, serving a minimal web app.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with the configuration adjusted first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDatabase::create().await.expect("test database");
     let static_dir = tempfile::tempdir().expect("static dir");
     std::fs::write(
@@ -59,7 +64,8 @@ pub async fn spawn_app() -> TestApp {
         "<!doctype html><title>Booking</title>",
     )
     .expect("index.html");
-    let config = test_config(db.url(), static_dir.path());
+    let mut config = test_config(db.url(), static_dir.path());
+    adjust(&mut config);
     let address = start_server(&config).await;
     TestApp {
         address,
@@ -264,7 +270,7 @@ impl TestApp {
             .expect("request")
     }
 
-    async fn connection(&self) -> booking_persistence::AsyncPgConnection {
+    pub async fn connection(&self) -> booking_persistence::AsyncPgConnection {
         booking_persistence::database_admin::connect(self.db.url())
             .await
             .expect("connect")

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -120,8 +119,8 @@ pub async fn list_upcoming(
         (EventSort::Date, true) => page.order(events::starts_at.desc()),
         (EventSort::Title, false) => page.order(lower_title().asc()),
         (EventSort::Title, true) => page.order(lower_title().desc()),
-        (EventSort::Price, false) => page.order(lowest_price().asc()),
-        (EventSort::Price, true) => page.order(lowest_price().desc()),
+        (EventSort::Price, false) => page.order(events::lowest_price_cents.asc().nulls_last()),
+        (EventSort::Price, true) => page.order(events::lowest_price_cents.desc().nulls_last()),
     };
     // A unique tie-breaker keeps pages stable when sort keys are equal.
     let rows = page
@@ -149,10 +148,6 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Event
 
 fn lower_title() -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
     sql("lower(events.title)")
-}
-
-fn lowest_price() -> diesel::expression::SqlLiteral<BigInt> {
-    sql("(SELECT MIN(t.price_cents) FROM ticket_tiers t WHERE t.event_id = events.id)")
 }
 
 /// `%text%` with LIKE's own wildcards escaped, so a search for "100%" means it literally.

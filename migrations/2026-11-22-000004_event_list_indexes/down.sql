@@ -1,0 +1,10 @@
+DROP INDEX events_published_price_idx;
+DROP TRIGGER ticket_tiers_price_changed ON ticket_tiers;
+DROP TRIGGER ticket_tiers_price_added_or_removed ON ticket_tiers;
+DROP FUNCTION events_refresh_lowest_price();
+ALTER TABLE events DROP COLUMN lowest_price_cents;
+DROP INDEX events_venue_trgm_idx;
+DROP INDEX events_title_trgm_idx;
+DROP INDEX events_published_title_idx;
+DROP INDEX events_published_starts_idx;
+DROP EXTENSION IF EXISTS pg_trgm;
