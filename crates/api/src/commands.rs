@@ -1,8 +1,11 @@
 //! What each subcommand does once the database is chosen.
 
+use std::time::Duration;
+
 use booking_persistence::DbPool;
+use booking_persistence::bookings;
 use booking_persistence::seed::{self, SEED_PASSWORD, SeedOutcome};
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 
 use crate::auth::password;
 use crate::config::Config;
@@ -15,6 +18,7 @@ pub async fn serve(config: &Config, database: &Database, with_seed: bool) -> any
     if with_seed {
         load_seed(config, &pool).await?;
     }
+    actix_web::rt::spawn(expire_abandoned_bookings(pool.clone()));
     let application = Application::build(config, pool)?;
     tracing::info!("serving on http://{}", config.bind_addr);
     application.run_until_stopped().await?;
@@ -43,4 +47,28 @@ async fn load_seed(config: &Config, pool: &DbPool) -> anyhow::Result<()> {
         SeedOutcome::AlreadySeeded => tracing::info!("database already has data; seed skipped"),
     }
     Ok(())
+}
+
+/// How often the sweeper looks for bookings whose payment never completed.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// A pending booking older than this was abandoned (the process died while paying).
+const PENDING_TTL: TimeDelta = TimeDelta::minutes(10);
+
+async fn expire_abandoned_bookings(pool: DbPool) {
+    let mut ticks = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        ticks.tick().await;
+        let now = Utc::now();
+        let swept = match pool.get().await {
+            Ok(mut conn) => bookings::expire_stale(&mut conn, now - PENDING_TTL, now).await,
+            Err(error) => Err(error.into()),
+        };
+        match swept {
+            Ok(changes) if !changes.is_empty() => {
+                tracing::info!(?changes, "expired abandoned pending bookings");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not expire pending bookings"),
+        }
+    }
 }

@@ -27,6 +27,10 @@ pub struct Config {
     pub statement_timeout: Duration,
     pub static_dir: PathBuf,
     pub data_dir: PathBuf,
+    /// Share of payments the simulated gateway declines; 0 uses instant approval.
+    pub payment_decline_rate: f64,
+    /// How long the simulated gateway takes to answer.
+    pub payment_latency: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -46,6 +50,8 @@ impl std::fmt::Debug for Config {
             .field("statement_timeout", &self.statement_timeout)
             .field("static_dir", &self.static_dir)
             .field("data_dir", &self.data_dir)
+            .field("payment_decline_rate", &self.payment_decline_rate)
+            .field("payment_latency", &self.payment_latency)
             .finish()
     }
 }
@@ -108,7 +114,16 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
+        let payment_decline_rate: f64 = parse(&lookup, "PAYMENT_DECLINE_RATE", 0.0)?;
+        if !(0.0..=1.0).contains(&payment_decline_rate) {
+            return Err(ConfigError::Invalid {
+                name: "PAYMENT_DECLINE_RATE",
+                reason: "must be between 0 and 1".into(),
+            });
+        }
         Ok(Self {
+            payment_decline_rate,
+            payment_latency: Duration::from_millis(parse(&lookup, "PAYMENT_LATENCY_MS", 0)?),
             database_url: lookup("DATABASE_URL"),
             bind_addr: parse(
                 &lookup,

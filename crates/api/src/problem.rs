@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use booking_domain::{BookingRejection, CancelRejection, ValidationErrors};
 use booking_dto::{ErrorCode, FieldProblem, Problem};
-use booking_persistence::bookings::{CancelBookingError, CreateBookingError};
+use booking_persistence::bookings::{CancelBookingError, CreateBookingError, SettleError};
 use booking_persistence::users::InsertUserError;
 use booking_persistence::{DbError, events};
 
@@ -42,6 +42,8 @@ pub enum ApiError {
     EventStateConflict(String),
     #[error("{0}")]
     CapacityBelowSold(String),
+    #[error("the payment was declined; nothing was booked")]
+    PaymentDeclined,
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("this method is not allowed on this path")]
@@ -83,6 +85,7 @@ impl ApiError {
             Self::TicketLimitExceeded(_) => ErrorCode::TicketLimitExceeded,
             Self::EventNotBookable(_) => ErrorCode::EventNotBookable,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::PaymentDeclined => ErrorCode::PaymentDeclined,
             Self::BookingAlreadyCancelled(_) => ErrorCode::BookingAlreadyCancelled,
             Self::EventStateConflict(_) => ErrorCode::EventStateConflict,
             Self::CapacityBelowSold(_) => ErrorCode::CapacityBelowSold,
@@ -142,6 +145,7 @@ impl ResponseError for ApiError {
             | Self::EventStateConflict(_)
             | Self::CapacityBelowSold(_) => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -260,6 +264,18 @@ impl From<events::ResizeTierError> for ApiError {
                 "another tier of this event has this name",
             )),
             events::ResizeTierError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<SettleError> for ApiError {
+    fn from(error: SettleError) -> Self {
+        match error {
+            // Only after the sweeper expired a booking whose payment took minutes.
+            SettleError::NoLongerPending => {
+                Self::Unavailable("the booking expired before its payment completed".into())
+            }
+            SettleError::Db(db) => db.into(),
         }
     }
 }

@@ -14,12 +14,29 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::{AuthSettings, JwtKeys, password};
 use crate::config::Config;
 use crate::json::MAX_BODY_BYTES;
+use crate::payment::{InstantApproval, PaymentGateway, SimulatedGateway};
 use crate::routes;
 use crate::spa;
 use crate::state::AppState;
 
 /// How long in-flight requests get to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+fn gateway(config: &Config) -> Arc<dyn PaymentGateway> {
+    if config.payment_decline_rate > 0.0 || !config.payment_latency.is_zero() {
+        tracing::info!(
+            decline_rate = config.payment_decline_rate,
+            latency_ms = config.payment_latency.as_millis(),
+            "payments go through the simulated gateway"
+        );
+        Arc::new(SimulatedGateway {
+            decline_rate: config.payment_decline_rate,
+            latency: config.payment_latency,
+        })
+    } else {
+        Arc::new(InstantApproval)
+    }
+}
 
 pub struct Application {
     port: u16,
@@ -39,6 +56,7 @@ impl Application {
                 secure_cookies: config.is_production(),
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
             }),
+            payments: gateway(config),
         };
         let static_dir = config.static_dir.clone();
         let serve_app = static_dir.join("index.html").is_file();

@@ -3,10 +3,12 @@ use std::sync::Arc;
 use booking_persistence::DbPool;
 
 use crate::auth::AuthSettings;
+use crate::payment::PaymentGateway;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub auth: Arc<AuthSettings>,
+    pub payments: Arc<dyn PaymentGateway>,
 }

@@ -20,6 +20,7 @@ pub enum ErrorCode {
     CapacityBelowSold,
     EventStateConflict,
     IdempotencyKeyReused,
+    PaymentDeclined,
     PayloadTooLarge,
     RateLimited,
     Unavailable,

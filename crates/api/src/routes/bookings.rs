@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::json::ValidJson;
+use crate::payment::{Charge, PaymentOutcome};
 use crate::problem::ApiError;
 use crate::query::ValidQuery;
 use crate::state::AppState;
@@ -56,11 +57,33 @@ pub async fn create(
     )
     .await?;
     tracing::debug!(changes = ?created.changes, "availability changed");
-    let mut response = HttpResponse::Created();
     if created.replayed {
-        response.insert_header((HeaderName::from_static("idempotent-replayed"), "true"));
+        return Ok(HttpResponse::Created()
+            .insert_header((HeaderName::from_static("idempotent-replayed"), "true"))
+            .json(to_dto(&created.booking)));
     }
-    Ok(response.json(to_dto(&created.booking)))
+    // The tickets are held by a committed pending booking; pay without holding a lock
+    // or a pooled connection.
+    drop(conn);
+    let booking = created.booking;
+    let charge = Charge {
+        booking_id: booking.id,
+        amount_cents: booking.total_cents,
+        currency: booking.currency.clone(),
+    };
+    let outcome = state.payments.charge(&charge).await;
+    let mut conn = state.pool.get().await?;
+    match outcome {
+        PaymentOutcome::Approved => {
+            let confirmed = bookings::confirm(&mut conn, booking.id).await?;
+            Ok(HttpResponse::Created().json(to_dto(&confirmed)))
+        }
+        PaymentOutcome::Declined => {
+            let changes = bookings::discard(&mut conn, booking.id, Utc::now()).await?;
+            tracing::debug!(?changes, "availability changed");
+            Err(ApiError::PaymentDeclined)
+        }
+    }
 }
 
 pub async fn list(

@@ -660,3 +660,178 @@ async fn a_lock_wait_past_the_timeout_is_a_503_with_retry_after_and_books_nothin
     assert_eq!(retry.status(), StatusCode::CREATED);
     app.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn a_declined_payment_leaves_no_booking_and_no_missing_tickets() {
+    let app = crate::helpers::spawn_app_with(|config| config.payment_decline_rate = 1.0).await;
+    let event = app
+        .create_event(&EventSpec::published(
+            "Declined",
+            4,
+            vec![("GA", 1_000, 10)],
+        ))
+        .await;
+    let buyer = &app.buyers(1).await[0];
+    let response = app
+        .book(
+            &buyer.token,
+            &json!([{ "tierId": event.tier_ids[0], "quantity": 2 }]),
+            None,
+        )
+        .await;
+    expect_problem(response, StatusCode::PAYMENT_REQUIRED, "PaymentDeclined").await;
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM bookings").await,
+        0
+    );
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 10);
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn with_half_of_payments_declined_sales_still_add_up() {
+    let app = crate::helpers::spawn_app_with(|config| config.payment_decline_rate = 0.5).await;
+    let event = app
+        .create_event(&EventSpec::published(
+            "Coin Flip",
+            4,
+            vec![("GA", 1_000, 20)],
+        ))
+        .await;
+    let tier = event.tier_ids[0];
+    let buyers = app.buyers(40).await;
+    let requests = buyers
+        .iter()
+        .map(|b| app.booking(&b.token, &json!([{ "tierId": tier, "quantity": 1 }]), None))
+        .collect();
+    let responses = all_at_once(requests).await;
+    let booked = count_status(&responses, StatusCode::CREATED);
+    let declined = count_status(&responses, StatusCode::PAYMENT_REQUIRED);
+    let sold_out = count_status(&responses, StatusCode::CONFLICT);
+    assert_eq!(booked + declined + sold_out, 40, "no other answers");
+    assert!(booked <= 20);
+    assert_eq!(
+        app.remaining(tier).await,
+        20 - i64::try_from(booked).unwrap()
+    );
+    let confirmed = app
+        .scalar("SELECT count(*) AS value FROM bookings WHERE status = 'confirmed'")
+        .await;
+    assert_eq!(confirmed, i64::try_from(booked).unwrap());
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM bookings WHERE status <> 'confirmed'")
+            .await,
+        0
+    );
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn no_row_lock_is_held_while_the_payment_is_under_way() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.payment_latency = std::time::Duration::from_millis(1_500);
+    })
+    .await;
+    let event = app
+        .create_event(&EventSpec::published(
+            "Slow Pay",
+            4,
+            vec![("GA", 1_000, 10)],
+        ))
+        .await;
+    let buyer = &app.buyers(1).await[0];
+    let paying = tokio::spawn(
+        app.booking(
+            &buyer.token,
+            &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
+            None,
+        )
+        .send(),
+    );
+    // Wait until the booking is reserved and its payment has started.
+    let mut waited = 0;
+    while app
+        .scalar("SELECT count(*) AS value FROM bookings WHERE status = 'pending'")
+        .await
+        == 0
+    {
+        assert!(waited < 100, "the booking was never reserved");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    assert_eq!(
+        app.remaining(event.tier_ids[0]).await,
+        9,
+        "the tickets are held while paying"
+    );
+    // NOWAIT fails at once if anyone holds the tier's row lock.
+    app.connection()
+        .await
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM ticket_tiers WHERE id = '{}' FOR UPDATE NOWAIT; ROLLBACK",
+            event.tier_ids[0]
+        ))
+        .await
+        .expect("the tier row is not locked during the payment");
+    let response = paying.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response.json::<Booking>().await.unwrap().status,
+        BookingStatus::Confirmed
+    );
+}
+
+#[tokio::test]
+async fn abandoned_pending_bookings_expire_and_return_their_tickets() {
+    let app = spawn_app().await;
+    let event = app
+        .create_event(&EventSpec::published(
+            "Abandoned",
+            4,
+            vec![("GA", 1_000, 10)],
+        ))
+        .await;
+    let (session, _) = app.signed_up("gone@example.com").await;
+    let request = booking_domain::BookingRequest::parse(&[booking_domain::RawItem {
+        tier_id: Some(event.tier_ids[0]),
+        event_id: None,
+        quantity: 3,
+    }])
+    .unwrap();
+    let mut conn = app.connection().await;
+    // Reserved as a request would, then the process "died" before paying.
+    let created = booking_persistence::bookings::create(
+        &mut conn,
+        session.user.id,
+        &request,
+        None,
+        chrono::Utc::now(),
+        || booking_domain::BookingReference::from_random(*b"abcdef"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 7);
+    app.execute("UPDATE bookings SET created_at = now() - interval '1 hour'")
+        .await;
+
+    let now = chrono::Utc::now();
+    let changes = booking_persistence::bookings::expire_stale(
+        &mut conn,
+        now - chrono::TimeDelta::minutes(10),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].remaining, 10);
+    assert_eq!(app.remaining(event.tier_ids[0]).await, 10);
+    let status = app
+        .scalar(&format!(
+            "SELECT count(*) AS value FROM bookings WHERE id = '{}' AND status = 'expired'",
+            created.booking.id
+        ))
+        .await;
+    assert_eq!(status, 1);
+    app.assert_conservation().await;
+}

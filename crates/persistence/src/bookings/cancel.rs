@@ -74,9 +74,26 @@ pub async fn cancel(
     .await
 }
 
-/// Marks a locked, holding booking cancelled and puts its tickets back. The caller holds
-/// the booking's row lock; this takes its tier locks in ascending id order.
+/// Marks a locked, holding booking cancelled and puts its tickets back.
 pub(crate) async fn release(
+    conn: &mut AsyncPgConnection,
+    booking_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<AvailabilityChange>, DbError> {
+    let changes = return_tickets(conn, booking_id, now).await?;
+    diesel::update(bookings::table.find(booking_id))
+        .set((
+            bookings::status.eq(BookingStatus::Cancelled.as_str()),
+            bookings::cancelled_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(changes)
+}
+
+/// Puts a booking's tickets back on its tiers. The caller holds the booking's row lock;
+/// this takes its tier locks in ascending id order.
+pub(crate) async fn return_tickets(
     conn: &mut AsyncPgConnection,
     booking_id: Uuid,
     now: DateTime<Utc>,
@@ -104,12 +121,5 @@ pub(crate) async fn release(
             .execute(conn)
             .await?;
     }
-    diesel::update(bookings::table.find(booking_id))
-        .set((
-            bookings::status.eq(BookingStatus::Cancelled.as_str()),
-            bookings::cancelled_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
     availability::changes_for_tiers(conn, &tier_ids).await
 }

@@ -311,7 +311,8 @@ async fn insert_booking(
             .values((
                 bookings::reference.eq(reference.as_str()),
                 bookings::user_id.eq(user_id),
-                bookings::status.eq(BookingStatus::Confirmed.as_str()),
+                // Confirmed only once paid (see `settle`): no lock is held while paying.
+                bookings::status.eq(BookingStatus::Pending.as_str()),
                 bookings::total_cents.eq(plan.total_cents),
                 bookings::currency.eq(&plan.currency),
                 bookings::idempotency_key.eq(idempotency.map(|i| i.key)),

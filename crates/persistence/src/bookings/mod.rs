@@ -2,9 +2,11 @@
 
 pub(crate) mod cancel;
 mod create;
+mod settle;
 
 pub use cancel::{CancelBookingError, CancelledBooking, cancel};
 pub use create::{CreateBookingError, CreatedBooking, Idempotency, create};
+pub use settle::{SettleError, confirm, discard, expire_stale};
 
 use booking_domain::BookingStatus;
 use chrono::{DateTime, Utc};
