@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod json;
+pub mod openapi;
 pub mod payment;
 pub mod problem;
 pub mod query;

@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::{AuthSettings, JwtKeys, password};
 use crate::config::Config;
 use crate::json::MAX_BODY_BYTES;
+use crate::openapi;
 use crate::payment::{InstantApproval, PaymentGateway, SimulatedGateway};
 use crate::routes;
 use crate::spa;
@@ -74,6 +75,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .route("/health", web::get().to(routes::health::health))
                 .route("/ready", web::get().to(routes::health::ready))
+                .service(openapi::docs())
                 .service(web::scope("/api").service(web::scope("/v1").configure(routes::api_v1)))
                 // Unmatched paths inside any scope fall through to the app's default, so
                 // this one handler answers every unknown API path with a problem document.

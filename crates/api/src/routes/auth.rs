@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use booking_domain::account::PASSWORD_MAX_BYTES;
 use booking_domain::{Email, NewAccount, Role};
+use booking_dto::Problem;
 use booking_dto::{AuthResponse, LoginRequest, RegisterRequest, User};
 use booking_persistence::refresh_tokens::{self, RotateError};
 use booking_persistence::users::{self, NewUser, UserRecord};
@@ -20,6 +21,22 @@ use crate::state::AppState;
 const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
 const NO_SESSION: &str = "The session has ended; sign in again.";
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    operation_id = "register",
+    tag = "auth",
+    summary = "Open an account",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in; sets the refresh cookie", body = AuthResponse),
+        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already registered (EmailTaken)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn register(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<RegisterRequest>,
@@ -45,6 +62,22 @@ pub async fn register(
     respond_with_session(&state, user, &token, HttpResponse::Created())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    summary = "Sign in",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; sets the refresh cookie", body = AuthResponse),
+        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn login(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<LoginRequest>,
@@ -71,6 +104,19 @@ pub async fn login(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    operation_id = "refreshSession",
+    tag = "auth",
+    summary = "New access token from the refresh cookie (rotates the cookie)",
+    responses(
+        (status = 200, description = "New access token and a rotated refresh cookie", body = AuthResponse),
+        (status = 401, description = "No, unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -98,6 +144,18 @@ pub async fn refresh(
     respond_with_session(&state, user, &replacement, HttpResponse::Ok())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    summary = "Sign out: revoke the session and clear the cookie",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -116,6 +174,20 @@ pub async fn logout(
         .finish())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    operation_id = "currentUser",
+    tag = "auth",
+    summary = "The signed-in user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The current user", body = User),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<web::Json<User>, ApiError> {
     let mut conn = state.pool.get().await?;
     let user = users::find_by_id(&mut conn, caller.id)

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use booking_domain::{
     Actor, BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
 };
+use booking_dto::Problem;
 use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page, PageMeta};
 use booking_persistence::bookings::{self, BookingRecord, Idempotency};
 use chrono::Utc;
@@ -21,6 +22,26 @@ use crate::state::AppState;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/bookings",
+    operation_id = "createBooking",
+    tag = "bookings",
+    summary = "Book tickets, all or nothing",
+    request_body = CreateBookingRequest, params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: a retry returns the original booking and books nothing")), security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Booked and paid", body = Booking),
+        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "Payment declined; nothing was booked (PaymentDeclined)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown event (EventNotFound) or tier (NotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "InsufficientTickets, TicketLimitExceeded or EventNotBookable", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another body (IdempotencyKeyReused)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -86,6 +107,21 @@ pub async fn create(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/bookings",
+    operation_id = "listBookings",
+    tag = "bookings",
+    summary = "My bookings, newest first",
+    params(BookingListParams), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of bookings", body = Page<Booking>),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn list(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -120,6 +156,21 @@ pub async fn list(
 
 /// One booking by id or by reference (`BK-7F3K9Q`). Someone else's booking is a 404,
 /// so ids cannot be probed; admins see every booking.
+#[utoipa::path(
+    get,
+    path = "/api/v1/bookings/{id_or_reference}",
+    operation_id = "getBooking",
+    tag = "bookings",
+    summary = "One of my bookings, by id or reference (BK-7F3K9Q)",
+    params(("id_or_reference" = String, Path, description = "Booking id or reference")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The booking", body = Booking),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking of yours (BookingNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn detail(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -143,6 +194,22 @@ pub async fn detail(
 
 /// Cancels a booking and returns its tickets: by its buyer, an organizer of one of its
 /// events, or an admin.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bookings/{id}/cancel",
+    operation_id = "cancelBooking",
+    tag = "bookings",
+    summary = "Cancel a booking and return its tickets (buyer, event organizer or admin)",
+    params(("id" = String, Path, description = "Booking id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = Booking),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking you may cancel (BookingNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled (BookingAlreadyCancelled)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn cancel(
     state: web::Data<AppState>,
     caller: AuthUser,

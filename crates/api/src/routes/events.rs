@@ -2,6 +2,7 @@
 
 use actix_web::web;
 use booking_domain::{EventStatus, Pagination};
+use booking_dto::Problem;
 use booking_dto::{Event, EventListParams, EventSortBy, Page, PageMeta, SortOrder, Tier};
 use booking_persistence::events::{self, EventListQuery, EventRecord, EventSort};
 use chrono::Utc;
@@ -14,6 +15,20 @@ use crate::state::AppState;
 /// Longest accepted search text; longer is not a real search.
 const MAX_SEARCH_CHARS: usize = 100;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "listEvents",
+    tag = "events",
+    summary = "Upcoming published events",
+    params(EventListParams),
+    responses(
+        (status = 200, description = "One page of events", body = Page<Event>),
+        (status = 400, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn list(
     state: web::Data<AppState>,
     ValidQuery(params): ValidQuery<EventListParams>,
@@ -57,6 +72,20 @@ pub async fn list(
 }
 
 /// A published event. Drafts are not shown to the public: for them this is a 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    operation_id = "getEvent",
+    tag = "events",
+    summary = "One event with its tiers",
+    params(("id" = String, Path, description = "Event id")),
+    responses(
+        (status = 200, description = "The event", body = Event),
+        (status = 404, description = "No such event, or a draft (EventNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn detail(
     state: web::Data<AppState>,
     id: web::Path<String>,

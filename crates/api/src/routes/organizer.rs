@@ -6,6 +6,7 @@ use booking_domain::organizing::{
     self, EventChanges, NewEvent, RawEventFields, RawTier, TierChanges,
 };
 use booking_domain::{Actor, Role};
+use booking_dto::Problem;
 use booking_dto::{
     CreateEventRequest, Event, OrganizerEvent, Tier, UpdateEventRequest, UpdateTierRequest,
 };
@@ -54,6 +55,23 @@ async fn managed_event(
     Ok(event)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    operation_id = "createEvent",
+    tag = "organizer",
+    summary = "Create an event (as a draft)",
+    request_body = CreateEventRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The draft", body = Event),
+        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an organizer (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -83,6 +101,25 @@ pub async fn create(
     Ok(HttpResponse::Created().json(to_dto(&created)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{id}",
+    operation_id = "updateEvent",
+    tag = "organizer",
+    summary = "Edit an event",
+    request_body = UpdateEventRequest, params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The edited event", body = Event),
+        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event is cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn update(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -106,6 +143,23 @@ pub async fn update(
     Ok(web::Json(to_dto(&updated)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/publish",
+    operation_id = "publishEvent",
+    tag = "organizer",
+    summary = "Publish a draft: it goes on sale",
+    params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The published event", body = Event),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn publish(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -116,6 +170,23 @@ pub async fn publish(
     Ok(web::Json(to_dto(&published)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/cancel",
+    operation_id = "cancelEvent",
+    tag = "organizer",
+    summary = "Cancel an event: sales stop, its bookings are cancelled and their tickets return",
+    params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The cancelled event", body = Event),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn cancel(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -128,6 +199,23 @@ pub async fn cancel(
     Ok(web::Json(to_dto(&cancelled)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/events/{id}",
+    operation_id = "deleteEvent",
+    tag = "organizer",
+    summary = "Delete a draft that was never booked",
+    params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft, or booked (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -138,6 +226,25 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{id}/tiers/{tier_id}",
+    operation_id = "updateTier",
+    tag = "organizer",
+    summary = "Rename, re-price or resize a tier (never below what is sold)",
+    request_body = UpdateTierRequest, params(("id" = String, Path, description = "Event id"), ("tier_id" = String, Path, description = "Tier id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tier", body = Tier),
+        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound) or tier (NotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Capacity below sold (CapacityBelowSold) or event cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn update_tier(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -171,6 +278,21 @@ pub async fn update_tier(
 }
 
 /// The caller's events with sales (every event for an admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizer/events",
+    operation_id = "listOrganizerEvents",
+    tag = "organizer",
+    summary = "My events with sold, remaining and revenue (every event for an admin)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Events with sales", body = Vec<OrganizerEvent>),
+        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an organizer (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn my_events(
     state: web::Data<AppState>,
     caller: AuthUser,

@@ -15,5 +15,6 @@ mod errors;
 mod events;
 mod health;
 mod helpers;
+mod openapi;
 mod organizer;
 mod startup;
