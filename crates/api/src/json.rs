@@ -52,20 +52,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return body_error("body", &format!("malformed JSON: {inner}"));
-        }
-        let (field, message) = describe(&path, &inner.to_string());
-        body_error(&field, &message)
-    })?;
-    deserializer
-        .end()
+    let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|error| body_error("body", &format!("malformed JSON: {error}")))?;
-    Ok(value)
+    if let Some(field) = nul_field(&value, "") {
+        return Err(body_error(&field, NUL_MESSAGE));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let (field, message) = describe(&path, &error.into_inner().to_string());
+        body_error(&field, &message)
+    })
+}
+
+/// PostgreSQL text cannot hold NUL, so no request may carry one, in any field.
+pub(crate) const NUL_MESSAGE: &str = "must not contain NUL characters";
+
+/// The path of the first string (or key) in `value` that contains a NUL character.
+fn nul_field(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => Some(if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_field(item, &format!("{path}[{index}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let field = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(field)
+            } else {
+                nul_field(item, &field)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Names the field a serde error is about. serde_path_to_error's path already ends at an
@@ -158,6 +185,15 @@ mod tests {
     #[test]
     fn trailing_garbage_is_malformed() {
         assert_eq!(field_of(r#"{"email":"a","items":[]} x"#).0, "body");
+    }
+
+    #[test]
+    fn a_nul_character_anywhere_is_refused_by_name() {
+        assert_eq!(field_of(r#"{"email":"a\u0000b","items":[]}"#).0, "email");
+        assert_eq!(
+            field_of(r#"{"email":"a","items":[{"quantity":1,"note":"x\u0000"}]}"#).0,
+            "items[0].note"
+        );
     }
 
     #[test]

@@ -36,6 +36,8 @@ use crate::routes::{auth, bookings, events, health, organizer};
         bookings::detail,
         bookings::cancel,
     ),
+    // Enums used only by query parameters are not collected on their own.
+    components(schemas(booking_dto::EventSortBy, booking_dto::SortOrder)),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),
@@ -69,4 +71,26 @@ impl Modify for BearerAuth {
 /// `vendored` feature): nothing is downloaded at build or run time.
 pub fn docs() -> SwaggerUi {
     SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi())
+}
+
+/// The methods the document declares for each path, as an `Allow` header value.
+pub fn allowed_methods() -> std::collections::HashMap<String, String> {
+    ApiDoc::openapi()
+        .paths
+        .paths
+        .into_iter()
+        .map(|(path, item)| {
+            let methods: Vec<&str> = [
+                ("DELETE", item.delete.is_some()),
+                ("GET", item.get.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(method, declared)| declared.then_some(method))
+            .collect();
+            (path, methods.join(", "))
+        })
+        .collect()
 }

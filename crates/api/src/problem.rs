@@ -271,10 +271,11 @@ impl From<events::ResizeTierError> for ApiError {
 impl From<SettleError> for ApiError {
     fn from(error: SettleError) -> Self {
         match error {
-            // Only after the sweeper expired a booking whose payment took minutes.
-            SettleError::NoLongerPending => {
-                Self::Unavailable("the booking expired before its payment completed".into())
-            }
+            // Its event was cancelled (or the sweeper expired it) while the payment ran:
+            // the tickets are back and nothing is owed; retrying would not change that.
+            SettleError::NoLongerPending => Self::BookingAlreadyCancelled(
+                "The booking was cancelled before its payment completed; nothing is owed.".into(),
+            ),
             SettleError::Db(db) => db.into(),
         }
     }

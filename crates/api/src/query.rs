@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest};
 use booking_domain::ValidationErrors;
 use serde::de::DeserializeOwned;
 
-use crate::json::describe;
+use crate::json::{NUL_MESSAGE, describe};
 use crate::problem::ApiError;
 
 #[derive(Debug)]
@@ -24,6 +24,14 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
 }
 
 fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(ApiError::Validation {
+            detail: "The query parameters are not valid.".into(),
+            errors: ValidationErrors::single(name.replace('\0', ""), NUL_MESSAGE),
+        });
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
@@ -66,6 +74,11 @@ mod tests {
         assert_eq!(field_of("page=abc"), "page");
         assert_eq!(field_of("page=-1"), "page");
         assert_eq!(field_of("colour=red"), "colour");
+    }
+
+    #[test]
+    fn a_nul_character_is_refused() {
+        assert_eq!(field_of("page=1&sortBy=a%00b"), "sortBy");
     }
 
     #[test]

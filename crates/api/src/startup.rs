@@ -73,8 +73,8 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-                .route("/health", web::get().to(routes::health::health))
-                .route("/ready", web::get().to(routes::health::ready))
+                .service(web::resource("/health").get(routes::health::health))
+                .service(web::resource("/ready").get(routes::health::ready))
                 .service(openapi::docs())
                 .service(web::scope("/api").service(web::scope("/v1").configure(routes::api_v1)))
                 // Unmatched paths inside any scope fall through to the app's default, so

@@ -78,6 +78,11 @@ fn text(
     let value = raw.trim().to_owned();
     if required && value.is_empty() {
         errors.push(field, "is required");
+    } else if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        errors.push(field, "must not contain control characters");
     } else if value.chars().count() > max {
         errors.push(field, format!("must be at most {max} characters"));
     }
@@ -436,6 +441,24 @@ mod tests {
         assert_eq!(
             check_delete(EventStatus::Published, false),
             Err(LifecycleRejection::NotDeletable)
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_are_text() {
+        let now = Utc::now();
+        let raw = RawEventFields {
+            description: Some("Line one\nLine two".into()),
+            ..raw_event(now)
+        };
+        assert!(NewEvent::parse(&raw, &[raw_tier("GA")], now).is_ok());
+        let raw = RawEventFields {
+            title: Some("Bell\u{7}".into()),
+            ..raw_event(now)
+        };
+        assert_eq!(
+            fields(NewEvent::parse(&raw, &[raw_tier("GA")], now).unwrap_err()),
+            ["title"]
         );
     }
 

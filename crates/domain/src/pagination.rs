@@ -4,6 +4,8 @@ use crate::validation::ValidationErrors;
 
 pub const DEFAULT_LIMIT: u32 = 10;
 pub const MAX_LIMIT: u32 = 50;
+/// Far past any real catalogue; keeps offsets small and the documented range honest.
+pub const MAX_PAGE: u32 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pagination {
@@ -16,8 +18,8 @@ impl Pagination {
         let mut errors = ValidationErrors::new();
         let page = page.unwrap_or(1);
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if page == 0 {
-            errors.push("page", "must be at least 1");
+        if !(1..=MAX_PAGE).contains(&page) {
+            errors.push("page", format!("must be between 1 and {MAX_PAGE}"));
         }
         if !(1..=MAX_LIMIT).contains(&limit) {
             errors.push("limit", format!("must be between 1 and {MAX_LIMIT}"));
@@ -70,6 +72,7 @@ mod tests {
         };
         assert_eq!(fields(Some(0), Some(0)), ["page", "limit"]);
         assert_eq!(fields(None, Some(51)), ["limit"]);
+        assert_eq!(fields(Some(MAX_PAGE + 1), None), ["page"]);
         assert!(Pagination::parse(None, Some(50)).is_ok());
     }
 }

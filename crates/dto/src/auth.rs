@@ -5,8 +5,22 @@ use uuid::Uuid;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
+    /// 8+ characters with a letter and a digit.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 8,
+            max_length = 72,
+            pattern = "^.*([A-Za-z].*[0-9]|[0-9].*[A-Za-z]).*$"
+        )
+    )]
     pub password: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 2, max_length = 100, pattern = "\\S")
+    )]
     pub name: String,
 }
 

@@ -12,6 +12,7 @@ pub struct BookingItemRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<Uuid>,
     /// Signed so that 0 and negative quantities reach validation and get a field error.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub quantity: i64,
 }
 
@@ -19,6 +20,7 @@ pub struct BookingItemRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateBookingRequest {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub items: Vec<BookingItemRequest>,
 }
 
@@ -65,6 +67,8 @@ pub struct Booking {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BookingListParams {
     pub status: Option<BookingStatus>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1_000_000))]
     pub page: Option<u32>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 50))]
     pub limit: Option<u32>,
 }

@@ -28,7 +28,7 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
     operation_id = "createBooking",
     tag = "bookings",
     summary = "Book tickets, all or nothing",
-    request_body = CreateBookingRequest, params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: a retry returns the original booking and books nothing")), security(("bearer" = [])),
+    request_body = CreateBookingRequest, params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Retry key (1 to 255 visible ASCII characters): a retry returns the original booking and books nothing")), security(("bearer" = [])),
     responses(
         (status = 201, description = "Booked and paid", body = Booking),
         (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
@@ -36,7 +36,7 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
         (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "Payment declined; nothing was booked (PaymentDeclined)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown event (EventNotFound) or tier (NotFound)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "InsufficientTickets, TicketLimitExceeded or EventNotBookable", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "InsufficientTickets, TicketLimitExceeded, EventNotBookable, or BookingAlreadyCancelled when the event was cancelled during the payment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another body (IdempotencyKeyReused)", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")

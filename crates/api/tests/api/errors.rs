@@ -111,3 +111,24 @@ async fn a_wrong_method_is_a_405_problem() {
         .unwrap();
     expect_problem(response, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed").await;
 }
+
+#[tokio::test]
+async fn a_nul_character_is_a_validation_error_not_a_server_error() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/events?search=%C3%B3H%00x"))
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(response, StatusCode::BAD_REQUEST, "ValidationError").await;
+    assert_eq!(problem.errors[0].field, "search");
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &serde_json::json!({ "email": "nul@example.com", "password": "Pass\u{0}word1", "name": "Nul" }),
+        )
+        .await;
+    let problem = expect_problem(response, StatusCode::BAD_REQUEST, "ValidationError").await;
+    assert_eq!(problem.errors[0].field, "password");
+}
