@@ -227,27 +227,19 @@ impl From<CancelBookingError> for ApiError {
     }
 }
 
-/// The outcomes every organizer operation shares: no such event, a move its state does
-/// not allow, or a database failure.
-macro_rules! event_errors {
-    ($($error:ident),+) => {$(
-        impl From<events::$error> for ApiError {
-            fn from(error: events::$error) -> Self {
-                match error {
-                    events::$error::NotFound => {
-                        Self::EventNotFound("No event with this id.".into())
-                    }
-                    events::$error::Rejected(rejection) => {
-                        Self::EventStateConflict(rejection.to_string())
-                    }
-                    events::$error::Db(db) => db.into(),
-                }
+impl From<events::EventChangeError> for ApiError {
+    fn from(error: events::EventChangeError) -> Self {
+        match error {
+            events::EventChangeError::NotFound => {
+                Self::EventNotFound("No event with this id.".into())
             }
+            events::EventChangeError::Rejected(rejection) => {
+                Self::EventStateConflict(rejection.to_string())
+            }
+            events::EventChangeError::Db(db) => db.into(),
         }
-    )+};
+    }
 }
-
-event_errors!(EditEventError, CancelEventError, DeleteEventError);
 
 impl From<events::ResizeTierError> for ApiError {
     fn from(error: events::ResizeTierError) -> Self {

@@ -111,24 +111,27 @@ pub async fn find(
     conn: &mut AsyncPgConnection,
     id: Uuid,
 ) -> Result<Option<BookingRecord>, DbError> {
-    let row = bookings::table
-        .find(id)
-        .select(BookingRow::as_select())
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(match row {
-        Some(row) => with_items(conn, vec![row]).await?.pop(),
-        None => None,
-    })
+    find_one(conn, bookings::table.find(id).into_boxed()).await
 }
 
 pub async fn find_by_reference(
     conn: &mut AsyncPgConnection,
     reference: &str,
 ) -> Result<Option<BookingRecord>, DbError> {
-    let row = bookings::table
-        .filter(bookings::reference.eq(reference))
+    find_one(
+        conn,
+        bookings::table
+            .filter(bookings::reference.eq(reference))
+            .into_boxed(),
+    )
+    .await
+}
+
+async fn find_one(
+    conn: &mut AsyncPgConnection,
+    query: bookings::BoxedQuery<'_, diesel::pg::Pg>,
+) -> Result<Option<BookingRecord>, DbError> {
+    let row = query
         .select(BookingRow::as_select())
         .first(conn)
         .await

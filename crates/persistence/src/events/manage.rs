@@ -19,16 +19,6 @@ use crate::bookings::cancel::release;
 use crate::error::DbError;
 use crate::schema::{booking_items, bookings, events, ticket_tiers};
 
-macro_rules! diesel_into {
-    ($error:ident) => {
-        impl From<diesel::result::Error> for $error {
-            fn from(error: diesel::result::Error) -> Self {
-                Self::Db(error.into())
-            }
-        }
-    };
-}
-
 pub async fn create(
     conn: &mut AsyncPgConnection,
     organizer_id: Uuid,
@@ -116,8 +106,9 @@ async fn lock_tiers_of(conn: &mut AsyncPgConnection, event_id: Uuid) -> Result<V
         .await?)
 }
 
+/// Why an edit, publication, cancellation or deletion of an event did not happen.
 #[derive(Debug, thiserror::Error)]
-pub enum EditEventError {
+pub enum EventChangeError {
     #[error("no such event")]
     NotFound,
     #[error(transparent)]
@@ -125,7 +116,12 @@ pub enum EditEventError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
-diesel_into!(EditEventError);
+
+impl From<diesel::result::Error> for EventChangeError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(error.into())
+    }
+}
 
 #[derive(AsChangeset)]
 #[diesel(table_name = events)]
@@ -143,12 +139,12 @@ pub async fn update(
     id: Uuid,
     changes: &EventChanges,
     now: DateTime<Utc>,
-) -> Result<EventRecord, EditEventError> {
+) -> Result<EventRecord, EventChangeError> {
     conn.transaction(async |conn| {
         let status = lock_event(conn, id)
             .await?
-            .ok_or(EditEventError::NotFound)?;
-        organizing::check_edit(status).map_err(EditEventError::Rejected)?;
+            .ok_or(EventChangeError::NotFound)?;
+        organizing::check_edit(status).map_err(EventChangeError::Rejected)?;
         diesel::update(events::table.find(id))
             .set(EventChangeset {
                 title: changes.title.as_deref(),
@@ -169,12 +165,12 @@ pub async fn publish(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<EventRecord, EditEventError> {
+) -> Result<EventRecord, EventChangeError> {
     conn.transaction(async |conn| {
         let status = lock_event(conn, id)
             .await?
-            .ok_or(EditEventError::NotFound)?;
-        organizing::check_publish(status).map_err(EditEventError::Rejected)?;
+            .ok_or(EventChangeError::NotFound)?;
+        organizing::check_publish(status).map_err(EventChangeError::Rejected)?;
         lock_tiers_of(conn, id).await?;
         set_status(conn, id, EventStatus::Published, now).await?;
         Ok(load(conn, id).await?)
@@ -198,17 +194,6 @@ async fn set_status(
     Ok(())
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CancelEventError {
-    #[error("no such event")]
-    NotFound,
-    #[error(transparent)]
-    Rejected(LifecycleRejection),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-diesel_into!(CancelEventError);
-
 /// Cancels an event and every booking that holds its tickets, returning them.
 ///
 /// First the event stops selling: its status changes under its tier locks, so once that
@@ -220,15 +205,15 @@ pub async fn cancel(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(EventRecord, Vec<AvailabilityChange>), CancelEventError> {
+) -> Result<(EventRecord, Vec<AvailabilityChange>), EventChangeError> {
     conn.transaction(async |conn| {
         let status = lock_event(conn, id)
             .await?
-            .ok_or(CancelEventError::NotFound)?;
-        organizing::check_cancel_event(status).map_err(CancelEventError::Rejected)?;
+            .ok_or(EventChangeError::NotFound)?;
+        organizing::check_cancel_event(status).map_err(EventChangeError::Rejected)?;
         lock_tiers_of(conn, id).await?;
         set_status(conn, id, EventStatus::Cancelled, now).await?;
-        Ok::<_, CancelEventError>(())
+        Ok::<_, EventChangeError>(())
     })
     .await?;
 
@@ -272,28 +257,17 @@ pub async fn cancel(
     Ok((load(conn, id).await?, changes))
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DeleteEventError {
-    #[error("no such event")]
-    NotFound,
-    #[error(transparent)]
-    Rejected(LifecycleRejection),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-diesel_into!(DeleteEventError);
-
-pub async fn delete_draft(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DeleteEventError> {
+pub async fn delete_draft(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), EventChangeError> {
     conn.transaction(async |conn| {
         let status = lock_event(conn, id)
             .await?
-            .ok_or(DeleteEventError::NotFound)?;
+            .ok_or(EventChangeError::NotFound)?;
         let ever_booked: bool = diesel::select(diesel::dsl::exists(
             booking_items::table.filter(booking_items::event_id.eq(id)),
         ))
         .get_result(conn)
         .await?;
-        organizing::check_delete(status, ever_booked).map_err(DeleteEventError::Rejected)?;
+        organizing::check_delete(status, ever_booked).map_err(EventChangeError::Rejected)?;
         diesel::delete(events::table.find(id)).execute(conn).await?;
         Ok(())
     })
