@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use booking_persistence::DbPool;
-use booking_persistence::bookings;
+use booking_persistence::availability::AvailabilityChange;
 use booking_persistence::seed::{self, SEED_PASSWORD, SeedOutcome};
+use booking_persistence::{AsyncPgConnection, DbError, bookings, events};
 use chrono::{TimeDelta, Utc};
 
 use crate::auth::password;
@@ -54,18 +55,29 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// A pending booking older than this was abandoned (the process died while paying).
 const PENDING_TTL: TimeDelta = TimeDelta::minutes(10);
 
+/// Work a crash can leave half done: pending bookings never paid, and bookings of events
+/// whose cancellation stopped before releasing them.
+async fn sweep(
+    conn: &mut AsyncPgConnection,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<AvailabilityChange>, DbError> {
+    let mut changes = bookings::expire_stale(conn, now - PENDING_TTL, now).await?;
+    changes.extend(events::release_bookings_of_cancelled_events(conn, now).await?);
+    Ok(changes)
+}
+
 async fn expire_abandoned_bookings(pool: DbPool) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     loop {
         ticks.tick().await;
         let now = Utc::now();
         let swept = match pool.get().await {
-            Ok(mut conn) => bookings::expire_stale(&mut conn, now - PENDING_TTL, now).await,
+            Ok(mut conn) => sweep(&mut conn, now).await,
             Err(error) => Err(error.into()),
         };
         match swept {
             Ok(changes) if !changes.is_empty() => {
-                tracing::info!(?changes, "expired abandoned pending bookings");
+                tracing::info!(?changes, "swept abandoned bookings");
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not expire pending bookings"),

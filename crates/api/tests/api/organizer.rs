@@ -443,3 +443,42 @@ async fn organizers_see_sold_remaining_and_revenue() {
         (3, 52, 21_000)
     );
 }
+
+#[tokio::test]
+async fn the_sweeper_finishes_an_event_cancellation_a_crash_interrupted() {
+    let app = spawn_app().await;
+    let organizer = app.token_for_role("crash@example.com", "organizer").await;
+    let event = published_event(&app, &organizer).await;
+    let buyer = &app.buyers(1).await[0];
+    let booking: Booking = app
+        .book(
+            &buyer.token,
+            &json!([{ "tierId": event.tiers[1].id, "quantity": 2 }]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The cancellation's first transaction committed, then the process died.
+    app.execute(&format!(
+        "UPDATE events SET status = 'cancelled' WHERE id = '{}'",
+        event.id
+    ))
+    .await;
+    let mut conn = app.connection().await;
+    let changes =
+        booking_persistence::events::release_bookings_of_cancelled_events(&mut conn, Utc::now())
+            .await
+            .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(app.remaining(event.tiers[1].id).await, 50);
+    let status = app
+        .scalar(&format!(
+            "SELECT count(*) AS value FROM bookings WHERE id = '{}' AND status = 'cancelled'",
+            booking.id
+        ))
+        .await;
+    assert_eq!(status, 1);
+    app.assert_conservation().await;
+}

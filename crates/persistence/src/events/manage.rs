@@ -217,36 +217,9 @@ pub async fn cancel(
     })
     .await?;
 
-    let holding: Vec<Uuid> = bookings::table
-        .inner_join(booking_items::table)
-        .filter(booking_items::event_id.eq(id))
-        .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
-        .select(bookings::id)
-        .distinct()
-        .load(conn)
-        .await?;
-    let mut changes = Vec::new();
-    for booking_id in holding {
-        let released = conn
-            .transaction(async |conn| {
-                let status: String = bookings::table
-                    .find(booking_id)
-                    .select(bookings::status)
-                    .for_update()
-                    .first(conn)
-                    .await?;
-                // A buyer may have cancelled it in the meantime.
-                if BookingStatus::HOLDING.iter().any(|s| s.as_str() == status) {
-                    release(conn, booking_id, now).await
-                } else {
-                    Ok(Vec::new())
-                }
-            })
-            .await?;
-        changes.extend(released);
-    }
+    let mut changes = release_bookings_of(conn, id, now).await?;
     if changes.is_empty() {
-        // Nothing was sold; the event total still drops to zero for watchers.
+        // Nothing was sold: still report the event's counts, so watchers hear of it.
         let tier_ids: Vec<Uuid> = ticket_tiers::table
             .filter(ticket_tiers::event_id.eq(id))
             .select(ticket_tiers::id)
@@ -272,6 +245,65 @@ pub async fn delete_draft(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), 
         Ok(())
     })
     .await
+}
+
+/// Cancels, one transaction each, every booking still holding tickets of `event_id`.
+async fn release_bookings_of(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<AvailabilityChange>, DbError> {
+    let holding: Vec<Uuid> = bookings::table
+        .inner_join(booking_items::table)
+        .filter(booking_items::event_id.eq(event_id))
+        .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
+        .select(bookings::id)
+        .distinct()
+        .load(conn)
+        .await?;
+    let mut changes = Vec::new();
+    for booking_id in holding {
+        let released = conn
+            .transaction(async |conn| {
+                let status: String = bookings::table
+                    .find(booking_id)
+                    .select(bookings::status)
+                    .for_update()
+                    .first(conn)
+                    .await?;
+                // A buyer may have cancelled it in the meantime.
+                if BookingStatus::HOLDING.iter().any(|s| s.as_str() == status) {
+                    release(conn, booking_id, now).await
+                } else {
+                    Ok(Vec::new())
+                }
+            })
+            .await?;
+        changes.extend(released);
+    }
+    Ok(changes)
+}
+
+/// Finishes cancellations a crash interrupted: bookings still holding tickets of
+/// cancelled events are cancelled and their tickets returned. Run by the sweeper.
+pub async fn release_bookings_of_cancelled_events(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<AvailabilityChange>, DbError> {
+    let events_left: Vec<Uuid> = booking_items::table
+        .inner_join(bookings::table)
+        .inner_join(events::table.on(events::id.eq(booking_items::event_id)))
+        .filter(events::status.eq(EventStatus::Cancelled.as_str()))
+        .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
+        .select(booking_items::event_id)
+        .distinct()
+        .load(conn)
+        .await?;
+    let mut changes = Vec::new();
+    for event_id in events_left {
+        changes.extend(release_bookings_of(conn, event_id, now).await?);
+    }
+    Ok(changes)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,8 @@
 mod manage;
 
 pub use manage::{
-    EventChangeError, EventSales, ResizeTierError, cancel, create, delete_draft, publish, sales,
-    update, update_tier,
+    EventChangeError, EventSales, ResizeTierError, cancel, create, delete_draft, publish,
+    release_bookings_of_cancelled_events, sales, update, update_tier,
 };
 
 use booking_domain::EventStatus;
