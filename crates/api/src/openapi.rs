@@ -2,6 +2,7 @@
 //! served at `/api/openapi.json` with a browsable page at `/api/docs`.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -38,7 +39,7 @@ use crate::routes::{auth, bookings, events, health, organizer};
     ),
     // Enums used only by query parameters are not collected on their own.
     components(schemas(booking_dto::EventSortBy, booking_dto::SortOrder)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedProblems),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "events", description = "The public catalogue"),
@@ -65,6 +66,72 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// Responses any operation can give, added here once rather than on every handler: a
+/// body can be malformed or too large, a token missing or expired, the database busy.
+/// The operations endpoints (`/health`, `/ready`) document their own.
+struct SharedProblems;
+
+const SHARED_EVERYWHERE: [(&str, &str); 2] = [
+    (
+        "500",
+        "Unexpected server error (a bug; never caused by input)",
+    ),
+    (
+        "503",
+        "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds",
+    ),
+];
+const SHARED_WITH_BODY: [(&str, &str); 2] = [
+    ("400", "Invalid fields, malformed JSON or unknown fields"),
+    ("413", "Body over 64 KiB"),
+];
+const SHARED_WITH_TOKEN: [(&str, &str); 1] = [("401", "Missing, expired or invalid access token")];
+
+impl Modify for SharedProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path == "/health" || path == "/ready" {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let mut shared = SHARED_EVERYWHERE.to_vec();
+                if operation.request_body.is_some() {
+                    shared.extend(SHARED_WITH_BODY);
+                }
+                if operation.security.is_some() {
+                    shared.extend(SHARED_WITH_TOKEN);
+                }
+                for (status, description) in shared {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description).into());
+                }
+            }
+        }
+    }
+}
+
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
 }
 
 /// The document and the browsable page. Swagger UI's files are compiled in (the

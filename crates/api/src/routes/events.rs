@@ -24,9 +24,7 @@ const MAX_SEARCH_CHARS: usize = 100;
     params(EventListParams),
     responses(
         (status = 200, description = "One page of events", body = Page<Event>),
-        (status = 400, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 400, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn list(
@@ -81,9 +79,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = Event),
-        (status = 404, description = "No such event, or a draft (EventNotFound)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such event, or a draft (EventNotFound)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn detail(

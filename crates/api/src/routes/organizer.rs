@@ -64,12 +64,7 @@ async fn managed_event(
     request_body = CreateEventRequest, security(("bearer" = [])),
     responses(
         (status = 201, description = "The draft", body = Event),
-        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an organizer (Forbidden)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 403, description = "Not an organizer (Forbidden)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn create(
@@ -110,14 +105,9 @@ pub async fn create(
     request_body = UpdateEventRequest, params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The edited event", body = Event),
-        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The event is cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "The event is cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn update(
@@ -152,12 +142,9 @@ pub async fn update(
     params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The published event", body = Event),
-        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not a draft (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Not a draft (EventStateConflict)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn publish(
@@ -179,12 +166,9 @@ pub async fn publish(
     params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The cancelled event", body = Event),
-        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Already cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn cancel(
@@ -208,12 +192,9 @@ pub async fn cancel(
     params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not a draft, or booked (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Not a draft, or booked (EventStateConflict)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn delete(
@@ -235,14 +216,9 @@ pub async fn delete(
     request_body = UpdateTierRequest, params(("id" = String, Path, description = "Event id"), ("tier_id" = String, Path, description = "Tier id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The tier", body = Tier),
-        (status = 400, description = "Invalid fields, malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event (EventNotFound) or tier (NotFound)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Capacity below sold (CapacityBelowSold) or event cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Capacity below sold (CapacityBelowSold) or event cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn update_tier(
@@ -287,10 +263,7 @@ pub async fn update_tier(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Events with sales", body = Vec<OrganizerEvent>),
-        (status = 401, description = "Missing, expired or invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an organizer (Forbidden)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Unexpected server error (a bug; never caused by input)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable, pool exhausted or lock wait timed out; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json")
+        (status = 403, description = "Not an organizer (Forbidden)", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn my_events(

@@ -72,7 +72,7 @@ async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> Result<EventRecord, DbE
         .ok_or_else(|| DbError::Corrupt(format!("event {id} vanished")))
 }
 
-/// Locks the event row against other organizer changes; `None` when it does not exist.
+/// Locks the event row against other organizer changes.
 ///
 /// `FOR NO KEY UPDATE`, not `FOR UPDATE`: a booking that holds this event's tier locks
 /// inserts items referencing the event, and that foreign-key check takes `FOR KEY SHARE`
@@ -80,20 +80,28 @@ async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> Result<EventRecord, DbE
 async fn lock_event(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-) -> Result<Option<EventStatus>, DbError> {
-    let status: Option<String> = events::table
+) -> Result<EventStatus, EventChangeError> {
+    let status: String = events::table
         .find(id)
         .select(events::status)
         .for_no_key_update()
         .first(conn)
         .await
-        .optional()?;
-    status
-        .map(|s| {
-            s.parse()
-                .map_err(|e| DbError::Corrupt(format!("event {id}: {e}")))
-        })
-        .transpose()
+        .optional()?
+        .ok_or(EventChangeError::NotFound)?;
+    Ok(status
+        .parse()
+        .map_err(|e| DbError::Corrupt(format!("event {id}: {e}")))?)
+}
+
+/// Locks the event and checks that its state allows `check`'s change.
+async fn lock_event_for(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    check: fn(EventStatus) -> Result<(), LifecycleRejection>,
+) -> Result<(), EventChangeError> {
+    let status = lock_event(conn, id).await?;
+    check(status).map_err(EventChangeError::Rejected)
 }
 
 async fn lock_tiers_of(conn: &mut AsyncPgConnection, event_id: Uuid) -> Result<Vec<Uuid>, DbError> {
@@ -141,10 +149,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<EventRecord, EventChangeError> {
     conn.transaction(async |conn| {
-        let status = lock_event(conn, id)
-            .await?
-            .ok_or(EventChangeError::NotFound)?;
-        organizing::check_edit(status).map_err(EventChangeError::Rejected)?;
+        lock_event_for(conn, id, organizing::check_edit).await?;
         diesel::update(events::table.find(id))
             .set(EventChangeset {
                 title: changes.title.as_deref(),
@@ -167,10 +172,7 @@ pub async fn publish(
     now: DateTime<Utc>,
 ) -> Result<EventRecord, EventChangeError> {
     conn.transaction(async |conn| {
-        let status = lock_event(conn, id)
-            .await?
-            .ok_or(EventChangeError::NotFound)?;
-        organizing::check_publish(status).map_err(EventChangeError::Rejected)?;
+        lock_event_for(conn, id, organizing::check_publish).await?;
         lock_tiers_of(conn, id).await?;
         set_status(conn, id, EventStatus::Published, now).await?;
         Ok(load(conn, id).await?)
@@ -207,10 +209,7 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> Result<(EventRecord, Vec<AvailabilityChange>), EventChangeError> {
     conn.transaction(async |conn| {
-        let status = lock_event(conn, id)
-            .await?
-            .ok_or(EventChangeError::NotFound)?;
-        organizing::check_cancel_event(status).map_err(EventChangeError::Rejected)?;
+        lock_event_for(conn, id, organizing::check_cancel_event).await?;
         lock_tiers_of(conn, id).await?;
         set_status(conn, id, EventStatus::Cancelled, now).await?;
         Ok::<_, EventChangeError>(())
@@ -232,9 +231,7 @@ pub async fn cancel(
 
 pub async fn delete_draft(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), EventChangeError> {
     conn.transaction(async |conn| {
-        let status = lock_event(conn, id)
-            .await?
-            .ok_or(EventChangeError::NotFound)?;
+        let status = lock_event(conn, id).await?;
         let ever_booked: bool = diesel::select(diesel::dsl::exists(
             booking_items::table.filter(booking_items::event_id.eq(id)),
         ))
@@ -320,6 +317,16 @@ pub enum ResizeTierError {
     Db(#[from] DbError),
 }
 
+impl From<EventChangeError> for ResizeTierError {
+    fn from(error: EventChangeError) -> Self {
+        match error {
+            EventChangeError::NotFound => Self::NotFound,
+            EventChangeError::Rejected(rejection) => Self::Rejected(rejection),
+            EventChangeError::Db(db) => Self::Db(db),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ResizeTierError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
@@ -342,10 +349,7 @@ pub async fn update_tier(
     now: DateTime<Utc>,
 ) -> Result<(TierRecord, Vec<AvailabilityChange>), ResizeTierError> {
     conn.transaction(async |conn| {
-        let status = lock_event(conn, event_id)
-            .await?
-            .ok_or(ResizeTierError::NotFound)?;
-        organizing::check_edit(status).map_err(ResizeTierError::Rejected)?;
+        lock_event_for(conn, event_id, organizing::check_edit).await?;
         let tier: TierRecord = ticket_tiers::table
             .find(tier_id)
             .filter(ticket_tiers::event_id.eq(event_id))
