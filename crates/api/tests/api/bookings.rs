@@ -265,18 +265,11 @@ async fn a_booking_records_prices_totals_and_a_readable_reference() {
     ))
     .await;
     let by_reference: Booking = app
-        .client
-        .get(app.url(&format!(
-            "/api/v1/bookings/{}",
-            booking.reference.to_lowercase()
-        )))
-        .bearer_auth(&buyer.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            Some(&buyer.token),
+            &format!("/api/v1/bookings/{}", booking.reference.to_lowercase()),
+        )
+        .await;
     assert_eq!(by_reference, booking);
 }
 
@@ -441,23 +434,14 @@ async fn buyers_list_their_own_bookings_and_cannot_see_others() {
             StatusCode::CREATED
         );
     }
-    let theirs: Booking = app
-        .book(&buyers[1].token, &items, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs: Booking = app.booked(&buyers[1].token, &items).await;
 
     let page: Page<Booking> = app
-        .client
-        .get(app.url("/api/v1/bookings?limit=2&status=confirmed"))
-        .bearer_auth(&buyers[0].token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            Some(&buyers[0].token),
+            "/api/v1/bookings?limit=2&status=confirmed",
+        )
+        .await;
     assert_eq!(
         (page.data.len(), page.meta.total, page.meta.total_pages),
         (2, 3, 2)
@@ -498,15 +482,11 @@ async fn cancelling_returns_the_tickets_and_a_second_cancel_is_409() {
         .await;
     let buyer = &app.buyers(1).await[0];
     let booking: Booking = app
-        .book(
+        .booked(
             &buyer.token,
             &json!([{ "tierId": event.tier_ids[0], "quantity": 3 }]),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(app.remaining(event.tier_ids[0]).await, 2);
 
     let response = cancel(&app, &buyer.token, booking.id).await;
@@ -531,15 +511,11 @@ async fn two_simultaneous_cancels_return_the_tickets_once() {
     let buyer = &app.buyers(1).await[0];
     for round in 0..5 {
         let booking: Booking = app
-            .book(
+            .booked(
                 &buyer.token,
                 &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
-                None,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let requests = (0..2)
             .map(|_| {
                 app.client
@@ -567,15 +543,11 @@ async fn only_the_buyer_the_organizer_or_an_admin_may_cancel() {
         .await;
     let buyers = app.buyers(2).await;
     let booking: Booking = app
-        .book(
+        .booked(
             &buyers[0].token,
             &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     // Another customer cannot, and is not even told the booking exists.
     let response = cancel(&app, &buyers[1].token, booking.id).await;
     expect_problem(response, StatusCode::NOT_FOUND, "BookingNotFound").await;
@@ -589,15 +561,11 @@ async fn only_the_buyer_the_organizer_or_an_admin_may_cancel() {
     );
 
     let second: Booking = app
-        .book(
+        .booked(
             &buyers[0].token,
             &json!([{ "tierId": event.tier_ids[0], "quantity": 1 }]),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let admin = app.token_for_role("root@example.com", "admin").await;
     assert_eq!(
         cancel(&app, &admin, second.id).await.status(),

@@ -137,14 +137,8 @@ async fn an_event_shows_its_tiers_and_drafts_stay_hidden() {
         })
         .await;
     let shown: Event = app
-        .client
-        .get(app.url(&format!("/api/v1/events/{}", event.id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_ok(None, &format!("/api/v1/events/{}", event.id))
+        .await;
     let tiers: Vec<(&str, i64, i32)> = shown
         .tiers
         .iter()

@@ -394,3 +394,27 @@ pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Response
 pub fn count_status(responses: &[Response], status: StatusCode) -> usize {
     responses.iter().filter(|r| r.status() == status).count()
 }
+
+impl TestApp {
+    /// Books `items` as `token`, expects 201, and returns the booking.
+    pub async fn booked(&self, token: &str, items: &Value) -> booking_dto::Booking {
+        let response = self.book(token, items, None).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("booking body")
+    }
+
+    /// GETs `path` (as `token` when given), expects 200, and decodes the body.
+    pub async fn get_ok<T: serde::de::DeserializeOwned>(
+        &self,
+        token: Option<&str>,
+        path: &str,
+    ) -> T {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("body")
+    }
+}

@@ -77,15 +77,7 @@ async fn an_event_is_created_as_a_draft_and_sells_once_published() {
     assert_eq!((draft.total_tickets, draft.remaining_tickets), (55, 55));
     assert_eq!(draft.tiers[1].currency, "USD");
 
-    let public: Page<Event> = app
-        .client
-        .get(app.url("/api/v1/events"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Page<Event> = app.get_ok(None, "/api/v1/events").await;
     assert!(public.data.is_empty(), "drafts are not public");
     let buyer = &app.buyers(1).await[0];
     let items = json!([{ "tierId": draft.tiers[0].id, "quantity": 1 }]);
@@ -178,15 +170,8 @@ async fn capacity_changes_never_go_below_what_is_sold_and_prices_keep_old_bookin
     let vip = &event.tiers[0];
     let buyer = &app.buyers(1).await[0];
     let booking: Booking = app
-        .book(
-            &buyer.token,
-            &json!([{ "tierId": vip.id, "quantity": 3 }]),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .booked(&buyer.token, &json!([{ "tierId": vip.id, "quantity": 3 }]))
+        .await;
     let path = format!("/api/v1/events/{}/tiers/{}", event.id, vip.id);
     let response = call(
         &app,
@@ -226,15 +211,11 @@ async fn capacity_changes_never_go_below_what_is_sold_and_prices_keep_old_bookin
     );
 
     let kept: Booking = app
-        .client
-        .get(app.url(&format!("/api/v1/bookings/{}", booking.id)))
-        .bearer_auth(&buyer.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            Some(&buyer.token),
+            &format!("/api/v1/bookings/{}", booking.id),
+        )
+        .await;
     assert_eq!(
         (kept.total_cents, kept.items[0].unit_price_cents),
         (30_000, 10_000)
@@ -250,18 +231,14 @@ async fn cancelling_an_event_cancels_its_bookings_and_returns_every_ticket() {
     let other = published_event(&app, &organizer).await;
     let buyer = &app.buyers(1).await[0];
     let mixed: Booking = app
-        .book(
+        .booked(
             &buyer.token,
             &json!([
                 { "tierId": doomed.tiers[1].id, "quantity": 2 },
                 { "tierId": other.tiers[1].id, "quantity": 1 }
             ]),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let cancel_path = format!("/api/v1/events/{}/cancel", doomed.id);
     let cancelled: Event = call(&app, Method::POST, &cancel_path, &organizer, None)
         .await
@@ -276,15 +253,11 @@ async fn cancelling_an_event_cancels_its_bookings_and_returns_every_ticket() {
         "the whole purchase is refunded"
     );
     let booking: Booking = app
-        .client
-        .get(app.url(&format!("/api/v1/bookings/{}", mixed.id)))
-        .bearer_auth(&buyer.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            Some(&buyer.token),
+            &format!("/api/v1/bookings/{}", mixed.id),
+        )
+        .await;
     assert_eq!(booking.status, BookingStatus::Cancelled);
 
     let late = app
@@ -399,15 +372,11 @@ async fn organizers_see_sold_remaining_and_revenue() {
     )
     .await;
     let refunded: Booking = app
-        .book(
+        .booked(
             &buyers[1].token,
             &json!([{ "tierId": event.tiers[1].id, "quantity": 3 }]),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     app.book(
         &buyers[1].token,
         &json!([{ "tierId": event.tiers[1].id, "quantity": 1 }]),
@@ -451,15 +420,11 @@ async fn the_sweeper_finishes_an_event_cancellation_a_crash_interrupted() {
     let event = published_event(&app, &organizer).await;
     let buyer = &app.buyers(1).await[0];
     let booking: Booking = app
-        .book(
+        .booked(
             &buyer.token,
             &json!([{ "tierId": event.tiers[1].id, "quantity": 2 }]),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     // The cancellation's first transaction committed, then the process died.
     app.execute(&format!(
         "UPDATE events SET status = 'cancelled' WHERE id = '{}'",
