@@ -1,6 +1,7 @@
 //! Demo data for a fresh database: the accounts and events of SPEC section 6. Seeding a
 //! database that already has users does nothing, so it is safe on every start.
 
+use booking_domain::organizing::{NewEvent, NewTier};
 use booking_domain::{EventStatus, Role};
 use chrono::{DateTime, Days, NaiveTime, Utc};
 use diesel::prelude::*;
@@ -9,7 +10,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{events, ticket_tiers, users};
+use crate::events::insert_event;
+use crate::schema::users;
 
 /// The password of every seeded account, shown in the README.
 pub const SEED_PASSWORD: &str = "Password123";
@@ -181,39 +183,24 @@ async fn seed_locked(
             .and_then(|day| NaiveTime::from_hms_opt(event.hour, 0, 0).map(|t| day.and_time(t)))
             .map(|naive| naive.and_utc())
             .ok_or_else(|| DbError::Corrupt(format!("bad seed date for {}", event.title)))?;
-        let event_id: Uuid = diesel::insert_into(events::table)
-            .values((
-                events::organizer_id.eq(organizer_id),
-                events::title.eq(event.title),
-                events::description.eq(event.description),
-                events::venue.eq(event.venue),
-                events::starts_at.eq(starts_at),
-                events::status.eq(EventStatus::Published.as_str()),
-                events::max_tickets_per_user.eq(event.max_tickets_per_user),
-            ))
-            .returning(events::id)
-            .get_result(conn)
-            .await?;
-        let tiers: Vec<_> = event
-            .tiers
-            .iter()
-            .zip(0..)
-            .map(|(tier, position)| {
-                (
-                    ticket_tiers::event_id.eq(event_id),
-                    ticket_tiers::name.eq(tier.name),
-                    ticket_tiers::price_cents.eq(tier.price_cents),
-                    ticket_tiers::currency.eq(CURRENCY),
-                    ticket_tiers::capacity.eq(tier.capacity),
-                    ticket_tiers::remaining.eq(tier.capacity),
-                    ticket_tiers::position.eq(position),
-                )
-            })
-            .collect();
-        diesel::insert_into(ticket_tiers::table)
-            .values(tiers)
-            .execute(conn)
-            .await?;
+        let new_event = NewEvent {
+            title: event.title.to_owned(),
+            description: event.description.to_owned(),
+            venue: event.venue.to_owned(),
+            starts_at,
+            max_tickets_per_user: event.max_tickets_per_user,
+            tiers: event
+                .tiers
+                .iter()
+                .map(|tier| NewTier {
+                    name: tier.name.to_owned(),
+                    price_cents: tier.price_cents,
+                    currency: CURRENCY.to_owned(),
+                    capacity: tier.capacity,
+                })
+                .collect(),
+        };
+        insert_event(conn, organizer_id, &new_event, EventStatus::Published, now).await?;
     }
     Ok(SeedOutcome::Seeded {
         users: ACCOUNTS.len(),

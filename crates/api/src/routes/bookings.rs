@@ -6,7 +6,7 @@ use booking_domain::{
     Actor, BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
 };
 use booking_dto::Problem;
-use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page, PageMeta};
+use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page};
 use booking_persistence::bookings::{self, BookingRecord, Idempotency};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
@@ -135,15 +135,11 @@ pub async fn list(
         i64::from(pagination.limit),
     )
     .await?;
-    Ok(web::Json(Page {
-        data: records.iter().map(to_dto).collect(),
-        meta: PageMeta {
-            total,
-            page: pagination.page,
-            limit: pagination.limit,
-            total_pages: pagination.total_pages(total),
-        },
-    }))
+    Ok(web::Json(super::page(
+        records.iter().map(to_dto).collect(),
+        pagination,
+        total,
+    )))
 }
 
 /// One booking by id or by reference (`BK-7F3K9Q`). Someone else's booking is a 404,

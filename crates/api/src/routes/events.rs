@@ -3,7 +3,7 @@
 use actix_web::web;
 use booking_domain::{EventStatus, Pagination};
 use booking_dto::Problem;
-use booking_dto::{Event, EventListParams, EventSortBy, Page, PageMeta, SortOrder, Tier};
+use booking_dto::{Event, EventListParams, EventSortBy, Page, SortOrder, Tier};
 use booking_persistence::events::{self, EventListQuery, EventRecord, EventSort};
 use chrono::Utc;
 use uuid::Uuid;
@@ -58,15 +58,11 @@ pub async fn list(
     };
     let mut conn = state.pool.get().await?;
     let (records, total) = events::list_upcoming(&mut conn, &query, Utc::now()).await?;
-    Ok(web::Json(Page {
-        data: records.iter().map(to_dto).collect(),
-        meta: PageMeta {
-            total,
-            page: pagination.page,
-            limit: pagination.limit,
-            total_pages: pagination.total_pages(total),
-        },
-    }))
+    Ok(web::Json(super::page(
+        records.iter().map(to_dto).collect(),
+        pagination,
+        total,
+    )))
 }
 
 /// A published event. Drafts are not shown to the public: for them this is a 404.

@@ -13,6 +13,8 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{ResponseError, web};
+use booking_domain::Pagination;
+use booking_dto::{Page, PageMeta};
 
 use crate::openapi;
 use crate::problem::ApiError;
@@ -78,4 +80,17 @@ pub fn method_not_allowed<B>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, problem).map_into_right_body(),
     ))
+}
+
+/// One page of a list with its `meta` block.
+pub fn page<T>(data: Vec<T>, pagination: Pagination, total: i64) -> Page<T> {
+    Page {
+        data,
+        meta: PageMeta {
+            total,
+            page: pagination.page,
+            limit: pagination.limit,
+            total_pages: pagination.total_pages(total),
+        },
+    }
 }

@@ -26,44 +26,56 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<EventRecord, DbError> {
     conn.transaction(async |conn| {
-        let id: Uuid = diesel::insert_into(events::table)
-            .values((
-                events::organizer_id.eq(organizer_id),
-                events::title.eq(&event.title),
-                events::description.eq(&event.description),
-                events::venue.eq(&event.venue),
-                events::starts_at.eq(event.starts_at),
-                events::status.eq(EventStatus::Draft.as_str()),
-                events::max_tickets_per_user.eq(event.max_tickets_per_user),
-                events::created_at.eq(now),
-                events::updated_at.eq(now),
-            ))
-            .returning(events::id)
-            .get_result(conn)
-            .await?;
-        let tiers: Vec<_> = event
-            .tiers
-            .iter()
-            .zip(0..)
-            .map(|(tier, position)| {
-                (
-                    ticket_tiers::event_id.eq(id),
-                    ticket_tiers::name.eq(&tier.name),
-                    ticket_tiers::price_cents.eq(tier.price_cents),
-                    ticket_tiers::currency.eq(&tier.currency),
-                    ticket_tiers::capacity.eq(tier.capacity),
-                    ticket_tiers::remaining.eq(tier.capacity),
-                    ticket_tiers::position.eq(position),
-                )
-            })
-            .collect();
-        diesel::insert_into(ticket_tiers::table)
-            .values(tiers)
-            .execute(conn)
-            .await?;
+        let id = insert_event(conn, organizer_id, event, EventStatus::Draft, now).await?;
         load(conn, id).await
     })
     .await
+}
+
+/// Inserts an event and its tiers, positioned in the order given; returns the event's id.
+pub(crate) async fn insert_event(
+    conn: &mut AsyncPgConnection,
+    organizer_id: Uuid,
+    event: &NewEvent,
+    status: EventStatus,
+    now: DateTime<Utc>,
+) -> Result<Uuid, DbError> {
+    let id: Uuid = diesel::insert_into(events::table)
+        .values((
+            events::organizer_id.eq(organizer_id),
+            events::title.eq(&event.title),
+            events::description.eq(&event.description),
+            events::venue.eq(&event.venue),
+            events::starts_at.eq(event.starts_at),
+            events::status.eq(status.as_str()),
+            events::max_tickets_per_user.eq(event.max_tickets_per_user),
+            events::created_at.eq(now),
+            events::updated_at.eq(now),
+        ))
+        .returning(events::id)
+        .get_result(conn)
+        .await?;
+    let tiers: Vec<_> = event
+        .tiers
+        .iter()
+        .zip(0..)
+        .map(|(tier, position)| {
+            (
+                ticket_tiers::event_id.eq(id),
+                ticket_tiers::name.eq(&tier.name),
+                ticket_tiers::price_cents.eq(tier.price_cents),
+                ticket_tiers::currency.eq(&tier.currency),
+                ticket_tiers::capacity.eq(tier.capacity),
+                ticket_tiers::remaining.eq(tier.capacity),
+                ticket_tiers::position.eq(position),
+            )
+        })
+        .collect();
+    diesel::insert_into(ticket_tiers::table)
+        .values(tiers)
+        .execute(conn)
+        .await?;
+    Ok(id)
 }
 
 async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> Result<EventRecord, DbError> {
