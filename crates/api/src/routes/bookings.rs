@@ -91,7 +91,11 @@ pub async fn create(
     let mut conn = state.pool.get().await?;
     match outcome {
         PaymentOutcome::Approved => {
-            let confirmed = bookings::confirm(&mut conn, booking.id).await?;
+            bookings::confirm(&mut conn, booking.id).await?;
+            let confirmed = BookingRecord {
+                status: BookingStatus::Confirmed,
+                ..booking
+            };
             Ok(HttpResponse::Created().json(to_dto(&confirmed)))
         }
         PaymentOutcome::Declined => {

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::BookingRecord;
 use super::cancel::return_tickets;
 use crate::availability::AvailabilityChange;
 use crate::error::DbError;
@@ -28,11 +27,9 @@ impl From<diesel::result::Error> for SettleError {
     }
 }
 
-/// Paid: the pending booking becomes confirmed.
-pub async fn confirm(
-    conn: &mut AsyncPgConnection,
-    booking_id: Uuid,
-) -> Result<BookingRecord, SettleError> {
+/// Paid: the pending booking becomes confirmed. The caller already holds the booking's
+/// record from its creation, so nothing is read back here: this is on every booking's path.
+pub async fn confirm(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Result<(), SettleError> {
     let updated = diesel::update(
         bookings::table
             .find(booking_id)
@@ -44,9 +41,7 @@ pub async fn confirm(
     if updated == 0 {
         return Err(SettleError::NoLongerPending);
     }
-    Ok(super::find(conn, booking_id)
-        .await?
-        .ok_or_else(|| DbError::Corrupt(format!("booking {booking_id} vanished")))?)
+    Ok(())
 }
 
 /// Declined: the pending booking is deleted and its tickets return, as if never booked.
