@@ -6,6 +6,7 @@ set dotenv-load
 
 target_dir := env("CARGO_TARGET_DIR", justfile_directory() / "target")
 wasm_bindgen_version := "0.2.130"
+oha_version := "1.16.0"
 dist := justfile_directory() / "frontend" / "dist"
 
 # List the recipes.
@@ -43,6 +44,14 @@ measure-event-list: _postgres
     cargo build -p booking-api -p booking-persistence --features booking-persistence/test-support --bin booking-api --bin with-postgres
     "{{ target_dir }}/debug/with-postgres" bash -c 'DATABASE_URL="$TEST_DATABASE_URL" "{{ target_dir }}/debug/booking-api" migrate && psql "$TEST_DATABASE_URL" -q -f bench/event-list-100k.sql' 2>&1 | grep -E "^---|Execution Time|Index|Seq Scan|Bitmap|Sort Method"
 
+# Benchmark on this machine: pgbench (the raw database ceiling) against booking-load
+# storms (hot event, spread) and oha, on one fresh durable PostgreSQL; appends the table
+# to bench/results/<date>.md. BENCH_CLIENTS, BENCH_SECONDS, BENCH_SPREAD_EVENTS adjust it.
+bench: _postgres _oha
+    cargo build --release -p booking-api -p booking-concurrency
+    cargo build -p booking-persistence --features test-support --bin with-postgres
+    BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/run.sh
+
 # Format the code.
 fmt:
     cargo fmt --all
@@ -59,6 +68,25 @@ _wasm-bindgen:
         echo "installing wasm-bindgen-cli {{ wasm_bindgen_version }} (a few minutes, once)"
         cargo install wasm-bindgen-cli --version "{{ wasm_bindgen_version }}"
     fi
+
+# oha, the independent HTTP load generator of `just bench`, and the tools the script uses.
+_oha:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v oha >/dev/null 2>&1; then
+        echo "installing oha {{ oha_version }} (about 6 minutes, once)"
+        cargo install oha --version "{{ oha_version }}" --locked
+    fi
+    for tool in jq curl; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+                apt-get install -y -qq "$tool"
+            else
+                echo "$tool is missing; install it (e.g. apt-get install $tool)" >&2
+                exit 1
+            fi
+        fi
+    done
 
 # PostgreSQL server binaries for the embedded database and the tests.
 _postgres:

@@ -1,13 +1,16 @@
-//! `booking-load`: the load tester for a running booking-api.
+//! `booking-load`: load tests against a running booking-api (SPEC section 7).
 //!
-//! Today it checks that a target is up (`health`); the race, storm and WebSocket
-//! commands of SPEC section 7 are built on this skeleton in Step 3.
+//! Exit codes: 0 the verdict passed, 1 it failed, 2 the test could not run.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use booking_dto::Health;
-use clap::{Parser, Subcommand};
+use booking_load::api::ApiClient;
+use booking_load::race::{self, RaceOptions};
+use booking_load::storm::{self, Stop, StormOptions};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,6 +27,9 @@ struct Cli {
         env = "BOOKING_BASE_URL"
     )]
     base_url: String,
+    /// Print the result as JSON on stdout (progress and messages go to stderr).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,13 +38,79 @@ struct Cli {
 enum Command {
     /// Check that the server answers GET /health, and print its version.
     Health,
+    /// N fresh buyers ask for one ticket of the same tier at the same instant. PASS only
+    /// when exactly the tickets left are sold, the rest get 409 and none remain.
+    Race(RaceArgs),
+    /// C clients book back to back against events made for the run; rates, latency
+    /// percentiles, every kind of answer, and the invariant read back. PASS when the
+    /// invariant holds and no request got a 5xx or no answer.
+    Storm(StormArgs),
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[derive(Debug, Args)]
+struct RaceArgs {
+    /// How many buyers race.
+    #[arg(long, default_value_t = 10)]
+    users: usize,
+    /// The event: its id, or the exact title of a published upcoming event.
+    #[arg(long, default_value = race::DEFAULT_EVENT)]
+    event: String,
+    /// The tier's name, when the event has several.
+    #[arg(long)]
+    tier: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct StormArgs {
+    /// Concurrent clients, each sending its next booking when the last is answered.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// How long to run (e.g. `20s`, `2m`).
+    #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "requests")]
+    duration: Option<Duration>,
+    /// How many booking requests to send in all, instead of a duration.
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Tickets of each event made for the run.
+    #[arg(long, default_value_t = 10_000)]
+    tickets: u32,
+    /// Events made for the run: 1 is a hot event, more spread the load at random.
+    #[arg(long, default_value_t = 1)]
+    events: usize,
+    /// Tickets per booking.
+    #[arg(long, default_value_t = 1)]
+    quantity: u32,
+    /// Buyers to register before the clock starts (default: enough for --requests, or
+    /// two per client for a timed run; more are registered if they run out).
+    #[arg(long)]
+    buyers: Option<usize>,
+    /// The organizer who creates the run's events.
+    #[arg(
+        long,
+        default_value = "organizer@example.com",
+        env = "BOOKING_ORGANIZER_EMAIL"
+    )]
+    organizer_email: String,
+    #[arg(
+        long,
+        default_value = "Password123",
+        env = "BOOKING_ORGANIZER_PASSWORD"
+    )]
+    organizer_password: String,
+}
+
+/// A storm that names neither a duration nor a request count runs this long.
+const DEFAULT_STORM: Duration = Duration::from_secs(10);
+
+#[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let api = match ApiClient::new(&cli.base_url) {
+        Ok(api) => api,
+        Err(error) => return cannot_run(&error),
+    };
     match cli.command {
-        Command::Health => match health(&cli.base_url).await {
+        Command::Health => match api.health().await {
             Ok(health) => {
                 println!(
                     "{} is {} (version {})",
@@ -46,24 +118,67 @@ async fn main() -> ExitCode {
                 );
                 ExitCode::SUCCESS
             }
-            Err(error) => {
-                eprintln!("{}: {error}", cli.base_url);
-                ExitCode::FAILURE
-            }
+            Err(error) => cannot_run(&error),
         },
+        Command::Race(args) => {
+            let options = RaceOptions {
+                users: args.users,
+                event: args.event,
+                tier: args.tier,
+            };
+            match race::run(&api, &options).await {
+                Ok(report) => finish(cli.json, &report, report.verdict.pass),
+                Err(error) => cannot_run(&error),
+            }
+        }
+        Command::Storm(args) => {
+            let options = storm_options(args, !cli.json && std::io::stderr().is_terminal());
+            match storm::run(&api, &options).await {
+                Ok(report) => finish(cli.json, &report, report.passed()),
+                Err(error) => cannot_run(&error),
+            }
+        }
     }
 }
 
-async fn health(base_url: &str) -> Result<Health, reqwest::Error> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()?
-        .get(format!("{}/health", base_url.trim_end_matches('/')))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await
+fn storm_options(args: StormArgs, progress: bool) -> StormOptions {
+    let stop = match (args.duration, args.requests) {
+        (_, Some(requests)) => Stop::Requests(requests),
+        (Some(duration), None) => Stop::After(duration),
+        (None, None) => Stop::After(DEFAULT_STORM),
+    };
+    StormOptions {
+        clients: args.clients,
+        stop,
+        tickets: args.tickets,
+        events: args.events,
+        quantity: args.quantity,
+        buyers: args.buyers,
+        organizer_email: args.organizer_email,
+        organizer_password: args.organizer_password,
+        progress,
+    }
+}
+
+fn finish<R: Serialize + std::fmt::Display>(json: bool, report: &R, passed: bool) -> ExitCode {
+    if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(text) => println!("{text}"),
+            Err(error) => return cannot_run(&error),
+        }
+    } else {
+        println!("{report}");
+    }
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn cannot_run(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("booking-load: {error}");
+    ExitCode::from(2)
 }
 
 #[cfg(test)]
@@ -85,5 +200,83 @@ mod tests {
             Cli::try_parse_from(["booking-load", "health", "--base-url", "http://127.0.0.1:9"])
                 .unwrap();
         assert_eq!(cli.base_url, "http://127.0.0.1:9");
+    }
+
+    fn storm(args: &[&str]) -> StormOptions {
+        let cli = Cli::try_parse_from(["booking-load", "storm"].iter().chain(args)).unwrap();
+        let Command::Storm(args) = cli.command else {
+            panic!("not a storm");
+        };
+        storm_options(args, false)
+    }
+
+    #[test]
+    fn race_defaults_to_ten_buyers_on_the_limited_concert() {
+        let cli = Cli::try_parse_from(["booking-load", "race"]).unwrap();
+        let Command::Race(args) = cli.command else {
+            panic!("not a race");
+        };
+        assert_eq!((args.users, args.event.as_str()), (10, "Limited Concert"));
+        assert!(args.tier.is_none());
+    }
+
+    #[test]
+    fn storm_runs_for_a_duration_or_a_request_count() {
+        assert_eq!(
+            storm(&["--duration", "20s"]).stop,
+            Stop::After(Duration::from_secs(20))
+        );
+        assert_eq!(
+            storm(&["--duration", "1m 30s"]).stop,
+            Stop::After(Duration::from_secs(90))
+        );
+        assert_eq!(storm(&["--requests", "500"]).stop, Stop::Requests(500));
+        assert_eq!(storm(&[]).stop, Stop::After(DEFAULT_STORM));
+        assert!(
+            Cli::try_parse_from([
+                "booking-load",
+                "storm",
+                "--duration",
+                "5s",
+                "--requests",
+                "5"
+            ])
+            .is_err(),
+            "a duration and a count together are ambiguous"
+        );
+        assert!(Cli::try_parse_from(["booking-load", "storm", "--duration", "soon"]).is_err());
+    }
+
+    #[test]
+    fn storm_options_carry_the_shape_of_the_run() {
+        let options = storm(&[
+            "--clients",
+            "8",
+            "--events",
+            "100",
+            "--tickets",
+            "50",
+            "--quantity",
+            "2",
+            "--buyers",
+            "300",
+        ]);
+        assert_eq!(
+            (
+                options.clients,
+                options.events,
+                options.tickets,
+                options.quantity,
+                options.buyers
+            ),
+            (8, 100, 50, 2, Some(300))
+        );
+        assert_eq!(options.organizer_email, "organizer@example.com");
+    }
+
+    #[test]
+    fn json_is_a_global_flag() {
+        let cli = Cli::try_parse_from(["booking-load", "race", "--json"]).unwrap();
+        assert!(cli.json);
     }
 }

@@ -24,9 +24,10 @@ pub struct AvailabilityChange {
 }
 
 /// The current counts of `tier_ids` and their events' totals, read inside the
-/// transaction that changed them.
+/// transaction that changed them. Takes a shared connection so it can be pipelined
+/// with the writes before it.
 pub async fn changes_for_tiers(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tier_ids: &[Uuid],
 ) -> Result<Vec<AvailabilityChange>, DbError> {
     Ok(sql_query(
@@ -36,6 +37,6 @@ pub async fn changes_for_tiers(
            FROM ticket_tiers t WHERE t.id = ANY($1) ORDER BY t.id",
     )
     .bind::<Array<SqlUuid>, _>(tier_ids)
-    .load(conn)
+    .load(&mut conn)
     .await?)
 }

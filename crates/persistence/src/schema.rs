@@ -79,6 +79,7 @@ diesel::table! {
         event_id -> Uuid,
         quantity -> Int4,
         unit_price_cents -> Int8,
+        user_id -> Uuid,
     }
 }
 

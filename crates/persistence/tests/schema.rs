@@ -157,6 +157,29 @@ async fn the_database_refuses_negative_or_excess_remaining_tickets() {
 }
 
 #[tokio::test]
+async fn a_booking_item_names_the_same_buyer_as_its_booking() {
+    let (_db, mut conn) = seeded().await;
+    let error = conn
+        .batch_execute(
+            "WITH b AS (\
+                 INSERT INTO bookings (reference, user_id, status, total_cents, currency) \
+                 SELECT 'BK-AAAAAA', id, 'pending', 1000, 'USD' FROM users \
+                  WHERE email = 'alice@example.com' RETURNING id) \
+             INSERT INTO booking_items (booking_id, user_id, tier_id, event_id, quantity, unit_price_cents) \
+             SELECT b.id, (SELECT id FROM users WHERE email = 'bob@example.com'), t.id, t.event_id, 1, 1000 \
+               FROM b, ticket_tiers t LIMIT 1",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("booking_items_booking_user_fkey"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn the_database_refuses_mixed_case_and_duplicate_emails() {
     let (_db, mut conn) = seeded().await;
     let mixed = conn
@@ -219,4 +242,83 @@ async fn the_lowest_price_follows_tier_prices_but_bookings_never_touch_the_event
     .await
     .unwrap();
     assert_eq!(number(&mut conn, &version).await, before);
+}
+
+#[derive(QueryableByName)]
+struct Ids {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    user_id: uuid::Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    tier_id: uuid::Uuid,
+}
+
+static DRAWS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// BK-000000 on the first two draws, then BK-111111.
+fn taken_then_fresh() -> booking_domain::BookingReference {
+    let draw = DRAWS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    booking_domain::BookingReference::from_random([u8::from(draw >= 2); 6])
+}
+
+#[tokio::test]
+async fn a_taken_booking_reference_is_drawn_again_and_nothing_is_booked_twice() {
+    let (_db, mut conn) = seeded().await;
+    let ids: Ids = diesel::sql_query(
+        "SELECT (SELECT id FROM users WHERE email = 'alice@example.com') AS user_id, \
+                (SELECT t.id FROM ticket_tiers t JOIN events e ON e.id = t.event_id \
+                  WHERE e.title = 'Summer Open Air Festival' AND t.name = 'VIP') AS tier_id",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    let request = booking_domain::BookingRequest::parse(&[booking_domain::RawItem {
+        tier_id: Some(ids.tier_id),
+        event_id: None,
+        quantity: 1,
+    }])
+    .unwrap();
+    let book = async |conn: &mut AsyncPgConnection| {
+        booking_persistence::bookings::create(
+            conn,
+            ids.user_id,
+            &request,
+            None,
+            Utc::now(),
+            taken_then_fresh,
+        )
+        .await
+        .unwrap()
+    };
+
+    let first = book(&mut conn).await;
+    let second = book(&mut conn).await;
+
+    assert_eq!(first.booking.reference, "BK-000000");
+    assert_eq!(second.booking.reference, "BK-111111");
+    // Spelled out: diesel's RunQueryDsl also has a `load`.
+    let draws = std::sync::atomic::AtomicUsize::load(&DRAWS, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(draws, 3);
+    let sold: i64 = diesel::sql_query(
+        "SELECT (capacity - remaining)::bigint AS value FROM ticket_tiers WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(ids.tier_id)
+    .get_result::<Value>(&mut conn)
+    .await
+    .unwrap()
+    .value;
+    assert_eq!(sold, 2, "the rolled-back attempt took no ticket");
+    assert_eq!(
+        second
+            .changes
+            .iter()
+            .map(|c| c.remaining)
+            .collect::<Vec<_>>(),
+        [48]
+    );
+}
+
+#[derive(QueryableByName)]
+struct Value {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
 }

@@ -15,6 +15,7 @@ mod errors;
 mod events;
 mod health;
 mod helpers;
+mod load;
 mod openapi;
 mod organizer;
 mod startup;

@@ -1,7 +1,8 @@
-//! `with-postgres <command> [args...]`: starts a throwaway PostgreSQL cluster in a
-//! temporary folder, runs the command with `TEST_DATABASE_URL` pointing at it, then stops
-//! the cluster, removes the folder and exits with the command's status. `just test` runs
-//! the whole test suite under it.
+//! `with-postgres [--durable] <command> [args...]`: starts a throwaway PostgreSQL cluster
+//! in a temporary folder, runs the command with `TEST_DATABASE_URL` pointing at it, then
+//! stops the cluster, removes the folder and exits with the command's status. `just test`
+//! runs the whole test suite under it (fsync off: tests need no crash safety);
+//! `just bench` passes `--durable`, so commits cost what they cost in production.
 
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
@@ -21,14 +22,15 @@ static COMMAND_PID: AtomicI32 = AtomicI32::new(0);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
+    let mut args = std::env::args_os().skip(1).peekable();
+    let durable = args.next_if(|arg| arg == "--durable").is_some();
     let Some(program) = args.next() else {
-        eprintln!("usage: with-postgres <command> [args...]");
+        eprintln!("usage: with-postgres [--durable] <command> [args...]");
         return ExitCode::from(2);
     };
     // Before anything is created, so no signal can leave the cluster or its folder behind.
     forward_stop_signals();
-    match run(program, args.collect()) {
+    match run(program, args.collect(), durable) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("with-postgres: {message}");
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(program: OsString, args: Vec<OsString>) -> Result<ExitCode, String> {
+fn run(program: OsString, args: Vec<OsString>, durable: bool) -> Result<ExitCode, String> {
     let binaries = PgBinaries::locate().map_err(|e| e.to_string())?;
     let folder = tempfile::Builder::new()
         .prefix("booking-pg-")
@@ -47,7 +49,7 @@ fn run(program: OsString, args: Vec<OsString>) -> Result<ExitCode, String> {
         &binaries,
         &ClusterOptions {
             root: folder.path().to_path_buf(),
-            durable: false,
+            durable,
             max_connections: MAX_CONNECTIONS,
         },
     )

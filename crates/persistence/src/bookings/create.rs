@@ -11,20 +11,32 @@
 //! fresh snapshot sees any publish or cancellation that committed before we got the
 //! locks (those transactions lock the event's tiers first). REPEATABLE READ would turn
 //! every lock wait on a hot tier into a serialization failure and under-sell.
+//!
+//! On a hot event every booking waits for the one before it to commit, so the time a
+//! tier lock is held is what caps sales per second. The statements are therefore sent in
+//! three pipelined round trips (PostgreSQL still runs them one after another, in order):
+//! lock the buyer and read what they hold and what they asked for; lock the tiers and
+//! read their events; write everything and read the new counts. Only the last two fall
+//! inside the tier lock, and the response is built from what is already in hand.
+//! `bench/booking.pgbench` replays the same statements to measure the database's ceiling.
 
 use std::collections::HashMap;
 
 use booking_domain::booking::{self, TierLine};
 use booking_domain::{
-    BookingReference, BookingRejection, BookingRequest, BookingStatus, ItemTarget, LockedTier,
+    BookingPlan, BookingReference, BookingRejection, BookingRequest, BookingStatus, ItemTarget,
+    LockedTier,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use diesel::dsl::sum;
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures::TryFutureExt;
+use futures::future::{try_join, try_join_all, try_join4};
 use uuid::Uuid;
 
-use super::BookingRecord;
+use super::{BookingItemRecord, BookingRecord};
 use crate::availability::{self, AvailabilityChange};
 use crate::error::DbError;
 use crate::schema::{booking_items, bookings, events, ticket_tiers, users};
@@ -66,6 +78,7 @@ pub struct CreatedBooking {
 
 /// Collisions among 32^6 references are rare; a handful of fresh draws always suffices.
 const REFERENCE_ATTEMPTS: usize = 8;
+const REFERENCE_CONSTRAINT: &str = "bookings_reference_key";
 
 /// Books `request` for `user_id` all-or-nothing, or explains why not.
 pub async fn create(
@@ -76,12 +89,64 @@ pub async fn create(
     now: DateTime<Utc>,
     new_reference: fn() -> BookingReference,
 ) -> Result<CreatedBooking, CreateBookingError> {
-    let created = conn
-        .transaction(async |conn| {
-            book(conn, user_id, request, idempotency, now, new_reference).await
-        })
-        .await?;
-    Ok(created)
+    // PostgreSQL keeps microseconds: the response must show the time a read will show.
+    let now = now.trunc_subsecs(6);
+    for _ in 0..REFERENCE_ATTEMPTS {
+        let reference = new_reference();
+        let attempt = conn
+            .transaction(async |conn| {
+                book(conn, user_id, request, idempotency, now, &reference).await
+            })
+            .await;
+        match attempt {
+            Ok(created) => return Ok(created),
+            Err(Attempt::ReferenceTaken) => continue,
+            Err(Attempt::Failed(error)) => return Err(error),
+        }
+    }
+    Err(DbError::Corrupt("could not draw an unused booking reference".into()).into())
+}
+
+/// How one transaction ended: a drawn reference that was already taken rolls it back to
+/// be tried again with another.
+enum Attempt {
+    ReferenceTaken,
+    Failed(CreateBookingError),
+}
+
+impl From<DieselError> for Attempt {
+    fn from(error: DieselError) -> Self {
+        match &error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+                if info.constraint_name() == Some(REFERENCE_CONSTRAINT) =>
+            {
+                Self::ReferenceTaken
+            }
+            _ => Self::Failed(error.into()),
+        }
+    }
+}
+
+impl From<CreateBookingError> for Attempt {
+    fn from(error: CreateBookingError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<DbError> for Attempt {
+    fn from(error: DbError) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+/// A requested tier with the names the booking shows, read before any tier lock.
+#[derive(Debug, Clone, Queryable)]
+struct TierInfo {
+    tier_id: Uuid,
+    event_id: Uuid,
+    tier_name: String,
+    position: i32,
+    event_title: String,
 }
 
 async fn book(
@@ -90,72 +155,130 @@ async fn book(
     request: &BookingRequest,
     idempotency: Option<Idempotency<'_>>,
     now: DateTime<Utc>,
-    new_reference: fn() -> BookingReference,
-) -> Result<CreatedBooking, CreateBookingError> {
-    users::table
-        .find(user_id)
-        .select(users::id)
-        .for_no_key_update()
-        .first::<Uuid>(conn)
-        .await?;
+    reference: &BookingReference,
+) -> Result<CreatedBooking, Attempt> {
+    let (named_tiers, named_events) = targets(request);
+    // Pipelined futures share the connection; PostgreSQL runs them in the order sent.
+    let mut pipe: &AsyncPgConnection = conn;
 
-    if let Some(idempotency) = idempotency
-        && let Some(earlier) = replay(conn, user_id, idempotency).await?
-    {
+    // Round trip 1: the buyer's lock, then (under it) their earlier use of the key, the
+    // requested tiers, and what they already hold of those events.
+    let mut replay_pipe = pipe;
+    let replay_lookup = async move {
+        match idempotency {
+            Some(idempotency) => bookings::table
+                .filter(bookings::user_id.eq(user_id))
+                .filter(bookings::idempotency_key.eq(idempotency.key))
+                .select((bookings::id, bookings::request_hash))
+                .first::<(Uuid, Option<Vec<u8>>)>(&mut replay_pipe)
+                .await
+                .optional(),
+            None => Ok(None),
+        }
+    };
+    let (_, earlier, infos, held) = try_join4(
+        users::table
+            .find(user_id)
+            .select(users::id)
+            .for_no_key_update()
+            .first::<Uuid>(&mut pipe),
+        replay_lookup,
+        ticket_tiers::table
+            .inner_join(events::table)
+            .filter(
+                ticket_tiers::id
+                    .eq_any(&named_tiers)
+                    .or(ticket_tiers::event_id.eq_any(&named_events)),
+            )
+            .select((
+                ticket_tiers::id,
+                ticket_tiers::event_id,
+                ticket_tiers::name,
+                ticket_tiers::position,
+                events::title,
+            ))
+            .load::<TierInfo>(&mut pipe),
+        booking_items::table
+            .inner_join(bookings::table)
+            .filter(booking_items::user_id.eq(user_id))
+            .filter(
+                booking_items::event_id.eq_any(
+                    ticket_tiers::table
+                        .filter(
+                            ticket_tiers::id
+                                .eq_any(&named_tiers)
+                                .or(ticket_tiers::event_id.eq_any(&named_events)),
+                        )
+                        .select(ticket_tiers::event_id),
+                ),
+            )
+            .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
+            .group_by(booking_items::event_id)
+            .select((booking_items::event_id, sum(booking_items::quantity)))
+            .load::<(Uuid, Option<i64>)>(&mut pipe),
+    )
+    .await?;
+
+    if let (Some(idempotency), Some((id, request_hash))) = (idempotency, earlier) {
+        if request_hash.as_deref() != Some(idempotency.request_hash) {
+            return Err(CreateBookingError::IdempotencyKeyReused.into());
+        }
+        let booking = super::find(conn, id)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("booking {id} vanished")))?;
         return Ok(CreatedBooking {
-            booking: earlier,
+            booking,
             replayed: true,
             changes: Vec::new(),
         });
     }
 
-    let lines = resolve_lines(conn, request).await?;
+    let lines = resolve_lines(request, &infos)?;
     let mut tier_ids: Vec<Uuid> = lines.iter().map(|line| line.tier_id).collect();
     tier_ids.sort_unstable();
     tier_ids.dedup();
-    let locked: Vec<(Uuid, Uuid, i32, i64, String)> = ticket_tiers::table
-        .filter(ticket_tiers::id.eq_any(&tier_ids))
-        .order(ticket_tiers::id)
-        .select((
-            ticket_tiers::id,
-            ticket_tiers::event_id,
-            ticket_tiers::remaining,
-            ticket_tiers::price_cents,
-            ticket_tiers::currency,
-        ))
-        .for_update()
-        .load(conn)
-        .await?;
-
-    let mut event_ids: Vec<Uuid> = locked.iter().map(|tier| tier.1).collect();
+    let mut event_ids: Vec<Uuid> = infos
+        .iter()
+        .filter(|info| tier_ids.contains(&info.tier_id))
+        .map(|info| info.event_id)
+        .collect();
     event_ids.sort_unstable();
     event_ids.dedup();
-    let event_rows: HashMap<Uuid, (String, DateTime<Utc>, i32)> = events::table
-        .filter(events::id.eq_any(&event_ids))
-        .select((
-            events::id,
-            events::status,
-            events::starts_at,
-            events::max_tickets_per_user,
-        ))
-        .load::<(Uuid, String, DateTime<Utc>, i32)>(conn)
-        .await?
+
+    // Round trip 2: the tier locks, then the events as they are once those are held.
+    let (locked, event_rows) = try_join(
+        ticket_tiers::table
+            .filter(ticket_tiers::id.eq_any(&tier_ids))
+            .order(ticket_tiers::id)
+            .select((
+                ticket_tiers::id,
+                ticket_tiers::event_id,
+                ticket_tiers::remaining,
+                ticket_tiers::price_cents,
+                ticket_tiers::currency,
+            ))
+            .for_update()
+            .load::<(Uuid, Uuid, i32, i64, String)>(&mut pipe),
+        events::table
+            .filter(events::id.eq_any(&event_ids))
+            .select((
+                events::id,
+                events::status,
+                events::starts_at,
+                events::max_tickets_per_user,
+            ))
+            .load::<(Uuid, String, DateTime<Utc>, i32)>(&mut pipe),
+    )
+    .await?;
+
+    let event_rows: HashMap<Uuid, (String, DateTime<Utc>, i32)> = event_rows
         .into_iter()
         .map(|(id, status, starts_at, limit)| (id, (status, starts_at, limit)))
         .collect();
-    let held: HashMap<Uuid, i64> = booking_items::table
-        .inner_join(bookings::table)
-        .filter(bookings::user_id.eq(user_id))
-        .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
-        .filter(booking_items::event_id.eq_any(&event_ids))
-        .group_by(booking_items::event_id)
-        .select((booking_items::event_id, sum(booking_items::quantity)))
-        .load::<(Uuid, Option<i64>)>(conn)
-        .await?
+    let held: HashMap<Uuid, i64> = held
         .into_iter()
         .map(|(event_id, quantity)| (event_id, quantity.unwrap_or(0)))
         .collect();
-
     let tiers = locked
         .into_iter()
         .map(|(tier_id, event_id, remaining, price_cents, currency)| {
@@ -188,90 +311,86 @@ async fn book(
     )
     .map_err(CreateBookingError::Rejected)?;
 
-    for item in &plan.items {
-        let quantity = i32::try_from(item.quantity).unwrap_or(i32::MAX);
+    // Round trip 3: take the tickets, record the booking, read the new counts.
+    let booking_id = Uuid::new_v4();
+    let decrements = plan.items.iter().map(|item| {
         diesel::update(ticket_tiers::table.find(item.tier_id))
             .set((
-                ticket_tiers::remaining.eq(ticket_tiers::remaining - quantity),
+                ticket_tiers::remaining.eq(ticket_tiers::remaining - quantity_of(item.quantity)),
                 ticket_tiers::updated_at.eq(now),
             ))
-            .execute(conn)
-            .await?;
-    }
-    let booking_id = insert_booking(conn, user_id, &plan, idempotency, now, new_reference).await?;
+            .execute(&mut pipe)
+    });
     let items: Vec<_> = plan
         .items
         .iter()
         .map(|item| {
             (
                 booking_items::booking_id.eq(booking_id),
+                booking_items::user_id.eq(user_id),
                 booking_items::tier_id.eq(item.tier_id),
                 booking_items::event_id.eq(item.event_id),
-                booking_items::quantity.eq(i32::try_from(item.quantity).unwrap_or(i32::MAX)),
+                booking_items::quantity.eq(quantity_of(item.quantity)),
                 booking_items::unit_price_cents.eq(item.unit_price_cents),
             )
         })
         .collect();
-    diesel::insert_into(booking_items::table)
-        .values(items)
-        .execute(conn)
-        .await?;
+    // One error type for the four; a reference collision must stay recognisable.
+    let (_, _, _, changes) = try_join4(
+        try_join_all(decrements).map_err(Attempt::from),
+        diesel::insert_into(bookings::table)
+            .values((
+                bookings::id.eq(booking_id),
+                bookings::reference.eq(reference.as_str()),
+                bookings::user_id.eq(user_id),
+                // Confirmed only once paid (see `settle`): no lock is held while paying.
+                bookings::status.eq(BookingStatus::Pending.as_str()),
+                bookings::total_cents.eq(plan.total_cents),
+                bookings::currency.eq(&plan.currency),
+                bookings::idempotency_key.eq(idempotency.map(|i| i.key)),
+                bookings::request_hash.eq(idempotency.map(|i| i.request_hash)),
+                bookings::created_at.eq(now),
+            ))
+            .execute(&mut pipe)
+            .map_err(Attempt::from),
+        diesel::insert_into(booking_items::table)
+            .values(items)
+            .execute(&mut pipe)
+            .map_err(Attempt::from),
+        availability::changes_for_tiers(pipe, &tier_ids).map_err(Attempt::from),
+    )
+    .await?;
 
-    let changes = availability::changes_for_tiers(conn, &tier_ids).await?;
-    let booking = super::find(conn, booking_id)
-        .await?
-        .ok_or_else(|| DbError::Corrupt(format!("booking {booking_id} vanished")))?;
     Ok(CreatedBooking {
-        booking,
+        booking: record(booking_id, user_id, reference, &plan, &infos, now),
         replayed: false,
         changes,
     })
 }
 
-/// The booking an earlier request with this key created, if any.
-async fn replay(
-    conn: &mut AsyncPgConnection,
-    user_id: Uuid,
-    idempotency: Idempotency<'_>,
-) -> Result<Option<BookingRecord>, CreateBookingError> {
-    let earlier: Option<(Uuid, Option<Vec<u8>>)> = bookings::table
-        .filter(bookings::user_id.eq(user_id))
-        .filter(bookings::idempotency_key.eq(idempotency.key))
-        .select((bookings::id, bookings::request_hash))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((id, request_hash)) = earlier else {
-        return Ok(None);
-    };
-    if request_hash.as_deref() != Some(idempotency.request_hash) {
-        return Err(CreateBookingError::IdempotencyKeyReused);
-    }
-    Ok(super::find(conn, id).await?)
+fn quantity_of(quantity: u32) -> i32 {
+    i32::try_from(quantity).unwrap_or(i32::MAX)
 }
 
-/// Turns `eventId` items into the event's single tier.
-async fn resolve_lines(
-    conn: &mut AsyncPgConnection,
+/// The tiers and events a request names, apart.
+fn targets(request: &BookingRequest) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut tiers = Vec::new();
+    let mut events = Vec::new();
+    for item in request.items() {
+        match item.target {
+            ItemTarget::Tier(tier_id) => tiers.push(tier_id),
+            ItemTarget::Event(event_id) => events.push(event_id),
+        }
+    }
+    (tiers, events)
+}
+
+/// Turns `eventId` items into the event's single tier. A tier id nobody knows stays as it
+/// is: planning rejects it as unknown.
+fn resolve_lines(
     request: &BookingRequest,
+    infos: &[TierInfo],
 ) -> Result<Vec<TierLine>, CreateBookingError> {
-    let event_ids: Vec<Uuid> = request
-        .items()
-        .iter()
-        .filter_map(|item| match item.target {
-            ItemTarget::Event(event_id) => Some(event_id),
-            ItemTarget::Tier(_) => None,
-        })
-        .collect();
-    let event_tiers: Vec<(Uuid, Uuid)> = if event_ids.is_empty() {
-        Vec::new()
-    } else {
-        ticket_tiers::table
-            .filter(ticket_tiers::event_id.eq_any(&event_ids))
-            .select((ticket_tiers::event_id, ticket_tiers::id))
-            .load(conn)
-            .await?
-    };
     request
         .items()
         .iter()
@@ -279,9 +398,9 @@ async fn resolve_lines(
             let tier_id = match item.target {
                 ItemTarget::Tier(tier_id) => tier_id,
                 ItemTarget::Event(event_id) => {
-                    let mut tiers = event_tiers.iter().filter(|(event, _)| *event == event_id);
+                    let mut tiers = infos.iter().filter(|info| info.event_id == event_id);
                     match (tiers.next(), tiers.next()) {
-                        (Some((_, tier_id)), None) => *tier_id,
+                        (Some(info), None) => info.tier_id,
                         (None, _) => return Err(CreateBookingError::EventNotFound(event_id)),
                         (Some(_), Some(_)) => {
                             return Err(CreateBookingError::EventNeedsTier(event_id));
@@ -297,37 +416,50 @@ async fn resolve_lines(
         .collect()
 }
 
-async fn insert_booking(
-    conn: &mut AsyncPgConnection,
+/// The new booking as a read would return it (items by event title, then tier position),
+/// from what the transaction already holds: nothing is read back under the locks.
+fn record(
+    id: Uuid,
     user_id: Uuid,
-    plan: &booking_domain::BookingPlan,
-    idempotency: Option<Idempotency<'_>>,
+    reference: &BookingReference,
+    plan: &BookingPlan,
+    infos: &[TierInfo],
     now: DateTime<Utc>,
-    new_reference: fn() -> BookingReference,
-) -> Result<Uuid, CreateBookingError> {
-    for _ in 0..REFERENCE_ATTEMPTS {
-        let reference = new_reference();
-        let inserted: Option<Uuid> = diesel::insert_into(bookings::table)
-            .values((
-                bookings::reference.eq(reference.as_str()),
-                bookings::user_id.eq(user_id),
-                // Confirmed only once paid (see `settle`): no lock is held while paying.
-                bookings::status.eq(BookingStatus::Pending.as_str()),
-                bookings::total_cents.eq(plan.total_cents),
-                bookings::currency.eq(&plan.currency),
-                bookings::idempotency_key.eq(idempotency.map(|i| i.key)),
-                bookings::request_hash.eq(idempotency.map(|i| i.request_hash)),
-                bookings::created_at.eq(now),
-            ))
-            .on_conflict(bookings::reference)
-            .do_nothing()
-            .returning(bookings::id)
-            .get_result(conn)
-            .await
-            .optional()?;
-        if let Some(id) = inserted {
-            return Ok(id);
-        }
+) -> BookingRecord {
+    let mut items: Vec<(i32, BookingItemRecord)> = plan
+        .items
+        .iter()
+        .map(|item| {
+            let info = infos.iter().find(|info| info.tier_id == item.tier_id);
+            (
+                info.map_or(0, |info| info.position),
+                BookingItemRecord {
+                    event_id: item.event_id,
+                    event_title: info
+                        .map(|info| info.event_title.clone())
+                        .unwrap_or_default(),
+                    tier_id: item.tier_id,
+                    tier_name: info.map(|info| info.tier_name.clone()).unwrap_or_default(),
+                    quantity: quantity_of(item.quantity),
+                    unit_price_cents: item.unit_price_cents,
+                },
+            )
+        })
+        .collect();
+    items.sort_by(|(a_position, a), (b_position, b)| {
+        a.event_title
+            .cmp(&b.event_title)
+            .then(a_position.cmp(b_position))
+    });
+    BookingRecord {
+        id,
+        reference: reference.as_str().to_owned(),
+        user_id,
+        status: BookingStatus::Pending,
+        total_cents: plan.total_cents,
+        currency: plan.currency.clone(),
+        created_at: now,
+        cancelled_at: None,
+        items: items.into_iter().map(|(_, item)| item).collect(),
     }
-    Err(DbError::Corrupt("could not draw an unused booking reference".into()).into())
 }

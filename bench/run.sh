@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# One benchmark run, side by side on one fresh PostgreSQL: the raw database ceiling
+# (pgbench running the server's own booking transaction), booking-load storms on a hot
+# event and on a spread of events, and oha as a second, independent client. Prints the
+# table and appends it to bench/results/<date>.md.
+#
+# `just bench` runs this under `with-postgres --durable`, which provides
+# TEST_DATABASE_URL (a superuser URL of a throwaway cluster with fsync on), and sets
+# BENCH_BIN to the folder holding release builds of booking-api and booking-load.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${BENCH_BIN:?set BENCH_BIN to the folder of the release binaries}
+admin_url=${TEST_DATABASE_URL:?run under with-postgres}
+clients=${BENCH_CLIENTS:-64}
+seconds=${BENCH_SECONDS:-20}
+spread=${BENCH_SPREAD_EVENTS:-100}
+port=${BENCH_PORT:-18080}
+base=http://127.0.0.1:$port
+db_url=${admin_url%/postgres}/booking
+work=$(mktemp -d -t booking-bench-XXXXXX)
+
+pg_tool() {
+    command -v "$1" 2>/dev/null || ls /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1
+}
+psql_bin=$(pg_tool psql)
+pgbench_bin=$(pg_tool pgbench)
+for tool in "$psql_bin" "$pgbench_bin" "$(command -v oha)" "$(command -v jq)" "$(command -v curl)"; do
+    [ -x "$tool" ] || { echo "bench: missing a tool (psql, pgbench, oha, jq, curl)" >&2; exit 1; }
+done
+psql() { "$psql_bin" -X -v ON_ERROR_STOP=1 "$@"; }
+
+server=""
+sampler=""
+cleanup() {
+    [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- server
+say "server: release build on a fresh database"
+psql -q "$admin_url" -c 'CREATE DATABASE booking'
+export DATABASE_URL=$db_url BIND_ADDR=127.0.0.1:$port RUST_LOG=${RUST_LOG:-warn}
+# Sign-up hashing is not what this bench measures: cheap hashes keep buyer set-up short.
+export BCRYPT_COST=4
+JWT_SECRET=$(head -c 48 /dev/urandom | base64)
+export JWT_SECRET
+"$bin/booking-api" migrate 2>>"$work/server.log"
+"$bin/booking-api" seed 2>>"$work/server.log"
+"$bin/booking-api" serve >>"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+    curl -sf "$base/ready" >/dev/null && break
+    kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+    sleep 0.1
+done
+curl -sf "$base/ready" >/dev/null || { echo "bench: the server never became ready" >&2; exit 1; }
+
+# ---------------------------------------------------------------- wait events
+# What the database's client sessions are doing, five times a second, from one psql
+# session: `CPU` when running, otherwise the wait event. `Client:ClientRead` is a
+# session inside a transaction waiting for its client's next statement (holding its
+# locks meanwhile).
+start_sampling() {
+    psql -At "$db_url" >"$work/waits-$1.txt" 2>/dev/null <<'SQL' &
+SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU')
+  FROM pg_stat_activity
+ WHERE datname = 'booking' AND state NOT IN ('idle', 'disabled') AND pid <> pg_backend_pid() \watch 0.2
+SQL
+    sampler=$!
+}
+stop_sampling() { kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=""; }
+top_waits() {
+    local file="$work/waits-$1.txt"
+    [ -s "$file" ] || { echo "-"; return; }
+    sort "$file" | uniq -c | sort -rn | head -n 4 \
+        | awk -v total="$(wc -l <"$file")" '{ printf "%s%s %.0f%%", sep, $2, 100 * $1 / total; sep = ", " }'
+}
+
+# ---------------------------------------------------------------- 1. pgbench
+say "1/5 pgbench: the server's booking transaction, hot event, $clients clients, ${seconds}s"
+psql -q "$db_url" -v buyers=$((clients * 40)) -f "$root/bench/pgbench-setup.sql"
+start_sampling pgbench
+(cd "$work" && "$pgbench_bin" -n -M prepared -c "$clients" -j 2 -T "$seconds" \
+    -D count=0 -D clients="$clients" -f "$root/bench/booking.pgbench" \
+    -l --log-prefix=pgbench "$db_url" >"$work/pgbench.txt" 2>"$work/pgbench.err") \
+    || { cat "$work/pgbench.err" >&2; exit 1; }
+stop_sampling
+grep -E "^(tps|number of (transactions|failed))" "$work/pgbench.txt" >&2
+# Per-transaction log: the third column is the latency in microseconds.
+cat "$work"/pgbench.[0-9]* | awk '{ print $3 }' | sort -n >"$work/pgbench-latency.txt"
+pgbench_tps=$(awk '/^tps = / { print $3 }' "$work/pgbench.txt")
+pgbench_failed=$(awk -F': ' '/^number of failed transactions/ { split($2, a, " "); print a[1] }' "$work/pgbench.txt")
+percentile_ms() {
+    local n; n=$(wc -l <"$work/pgbench-latency.txt")
+    awk -v n="$n" -v q="$1" 'NR == int((n * q + 99) / 100) { printf "%.2f", $1 / 1000 }' "$work/pgbench-latency.txt"
+}
+pgbench_mean=$(awk '{ s += $1 } END { printf "%.2f", s / NR / 1000 }' "$work/pgbench-latency.txt")
+pgbench_p50=$(percentile_ms 50)
+pgbench_p99=$(percentile_ms 99)
+pgbench_oversold=$(psql -At "$db_url" -c "
+    SELECT count(*) FROM ticket_tiers t
+     WHERE t.remaining < 0 OR t.capacity <> t.remaining + COALESCE((
+           SELECT sum(bi.quantity) FROM booking_items bi JOIN bookings b ON b.id = bi.booking_id
+            WHERE bi.tier_id = t.id AND b.status IN ('confirmed', 'pending')), 0)")
+
+# ---------------------------------------------------------------- 2, 3. storms
+storm() {
+    local label=$1; shift
+    start_sampling "$label"
+    "$bin/booking-load" --base-url "$base" --json storm --clients "$clients" \
+        --duration "${seconds}s" "$@" >"$work/$label.json" || true
+    stop_sampling
+    jq -r '"\(.bookings) bookings, \(.bookingsPerS | floor)/s, p99 \(.latency.p99Ms) ms, invariant holds: \(.conservation.holds)"' \
+        "$work/$label.json" >&2
+}
+say "2/5 storm: hot event, $clients clients, ${seconds}s"
+# A buyer books 100 tickets of an event at most: register plenty before the clock starts.
+storm hot --events 1 --tickets 1000000 --buyers $((clients * 20))
+say "3/5 storm: spread over $spread events, $clients clients, ${seconds}s"
+storm spread --events "$spread" --tickets 100000
+
+# ---------------------------------------------------------------- 4, 5. oha
+hot_event=$(jq -r '.eventIds[0]' "$work/hot.json")
+say "4/5 oha: GET /api/v1/events/{id}, $clients connections, ${seconds}s"
+oha -z "${seconds}s" -c "$clients" --no-tui --output-format json \
+    "$base/api/v1/events/$hot_event" >"$work/oha-read.json"
+
+say "5/5 oha: POST /api/v1/bookings, one buyer over the $spread spread events"
+token=$(curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
+    -d "{\"email\":\"oha-$(date +%s)@load.example.com\",\"password\":\"LoadTest123\",\"name\":\"oha buyer\"}" \
+    | jq -r .accessToken)
+for id in $(jq -r '.eventIds[]' "$work/spread.json"); do
+    curl -sf "$base/api/v1/events/$id" | jq -c '{items: [{tierId: .tiers[0].id, quantity: 1}]}'
+done >"$work/bodies.txt"
+# The buyer may hold 100 tickets of each event: exactly that many requests, one event
+# after another, so every one can succeed.
+start_sampling oha-book
+oha -n $((spread * 100)) -c "$clients" --no-tui --output-format json -m POST \
+    -H "Authorization: Bearer $token" -T application/json -Z "$work/bodies.txt" \
+    "$base/api/v1/bookings" >"$work/oha-book.json"
+stop_sampling
+rss_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$server/status")
+
+# ---------------------------------------------------------------- table
+storm_row() {
+    jq -r --arg name "$2" '
+        def f: . * 100 | round / 100;
+        [.answers[] | select(.status != 201) | .count] as $others
+        | "| \($name) | \(.clients) | \(.responsesPerS | f) | \(.bookingsPerS | f) | \(.latency.meanMs | f) | \(.latency.p50Ms | f) | \(.latency.p99Ms | f) | \(.latency.p99Ms / .latency.meanMs | f) | \($others | add // 0) | \(.serverErrors) | \(.conservation.oversold) |"' \
+        "$work/$1.json"
+}
+oha_row() {
+    jq -r --arg name "$2" --arg clients "$clients" --arg booked "$3" '
+        def f: . * 100 | round / 100;
+        def ms: . * 1000 | f;
+        (.statusCodeDistribution // {}) as $codes
+        | ([$codes | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0) as $others
+        | ([$codes | to_entries[] | select(.key | startswith("5")) | .value] | add // 0) as $errors
+        | "| \($name) | \($clients) | \(.summary.requestsPerSec | f) | \(if $booked == "yes" then (.summary.requestsPerSec * (($codes["201"] // 0) / ([$codes[]] | add)) | f) else "-" end) | \(.summary.average | ms) | \(.latencyPercentiles.p50 | ms) | \(.latencyPercentiles.p99 | ms) | \(.latencyPercentiles.p99 / .summary.average | f) | \($others) | \($errors) | - |"' \
+        "$work/$1.json"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+hot_rate=$(jq '.bookingsPerS' "$work/hot.json")
+spread_rate=$(jq '.bookingsPerS' "$work/spread.json")
+server_ratio=$(ratio "$hot_rate" "$pgbench_tps")
+spread_ratio=$(ratio "$spread_rate" "$hot_rate")
+pgbench_p99_ratio=$(ratio "$pgbench_p99" "$pgbench_mean")
+verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=" ? v >= t : v <= t); print (ok ? "met" : "MISSED") }'; }
+hot_tail=$(jq '.latency.p99Ms / .latency.meanMs' "$work/hot.json")
+spread_tail=$(jq '.latency.p99Ms / .latency.meanMs' "$work/spread.json")
+bad_runs=$(jq -s '[.[] | select(.serverErrors > 0 or .conservation.oversold > 0 or (.conservation.holds | not))] | length' \
+    "$work/hot.json" "$work/spread.json")
+
+report="$work/report.md"
+{
+    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- crates bench || echo '+changes')"
+    echo
+    echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+        "$("$psql_bin" --version | awk '{ print "PostgreSQL " $3 }') with fsync on, pool ${DB_POOL_SIZE:-16} connections," \
+        "$clients clients, ${seconds} s per run; booking-api peak RSS $((rss_kb / 1024)) MB."
+    echo
+    echo "| run | clients | responses/s | bookings/s | mean ms | p50 ms | p99 ms | p99 ÷ mean | non-2xx | 5xx | oversold |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| pgbench, server's transaction, hot event | $clients | $pgbench_tps | $pgbench_tps | $pgbench_mean | $pgbench_p50 | $pgbench_p99 | $pgbench_p99_ratio | $pgbench_failed failed | - | $pgbench_oversold |"
+    storm_row hot "booking-load storm, hot event"
+    storm_row spread "booking-load storm, $spread events"
+    oha_row oha-read "oha GET /events/{id}" no
+    oha_row oha-book "oha POST /bookings, 1 buyer, $spread events" yes
+    echo
+    echo "- server ÷ pgbench, hot event: **$server_ratio** (target ≥ 0.9: $(verdict "$server_ratio" 0.9 ">="))"
+    echo "- p99 ÷ mean: hot $(printf '%.2f' "$hot_tail"), spread $(printf '%.2f' "$spread_tail") (target ≤ 2: $(verdict "$(awk -v a="$hot_tail" -v b="$spread_tail" 'BEGIN { print (a > b ? a : b) }')" 2 "<="))"
+    echo "- spread ÷ hot: **$spread_ratio** (target ≥ 2: $(verdict "$spread_ratio" 2 ">="))"
+    echo "- storms with a 5xx, an oversold tier or a broken invariant: $bad_runs (target 0)"
+    echo "- where the database sessions were (share of samples, \`CPU\` = running):"
+    echo "  - pgbench: $(top_waits pgbench)"
+    echo "  - storm hot: $(top_waits hot)"
+    echo "  - storm spread: $(top_waits spread)"
+    echo "  - oha bookings: $(top_waits oha-book)"
+} >"$report"
+
+echo >&2
+cat "$report"
+mkdir -p "$root/bench/results"
+results="$root/bench/results/$(date -u +%F).md"
+[ -f "$results" ] || printf '# Benchmark results, %s\n\nWritten by `just bench`; newest run last.\n' "$(date -u +%F)" >"$results"
+{ echo; cat "$report"; } >>"$results"
+echo >&2
+echo "bench: appended to ${results#"$root"/}" >&2

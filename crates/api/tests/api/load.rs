@@ -1,0 +1,197 @@
+//! The load tester (`booking-load`'s library) against the real server and database: the
+//! race verdict can pass and can fail, and storms report exactly what the database holds.
+
+use std::time::Duration;
+
+use booking_load::api::ApiClient;
+use booking_load::race::{self, RaceOptions};
+use booking_load::storm::{self, Stop, StormOptions};
+use booking_persistence::seed::{SEED_PASSWORD, seed};
+use chrono::Utc;
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn seeded_app() -> (TestApp, ApiClient) {
+    let app = spawn_app().await;
+    let hash = booking_api::auth::password::hash_now(SEED_PASSWORD, 4).unwrap();
+    seed(&mut app.connection().await, &hash, Utc::now())
+        .await
+        .unwrap();
+    let api = ApiClient::new(&app.address).unwrap();
+    (app, api)
+}
+
+fn race_options(users: usize, event: &str, tier: Option<&str>) -> RaceOptions {
+    RaceOptions {
+        users,
+        event: event.into(),
+        tier: tier.map(Into::into),
+    }
+}
+
+fn storm_options(clients: usize, stop: Stop, events: usize, tickets: u32) -> StormOptions {
+    StormOptions {
+        clients,
+        stop,
+        tickets,
+        events,
+        quantity: 1,
+        buyers: None,
+        organizer_email: "organizer@example.com".into(),
+        organizer_password: SEED_PASSWORD.into(),
+        progress: false,
+    }
+}
+
+#[tokio::test]
+async fn the_race_passes_on_the_seeded_limited_concert() {
+    let (app, api) = seeded_app().await;
+
+    let report = race::run(&api, &race_options(10, race::DEFAULT_EVENT, None))
+        .await
+        .unwrap();
+
+    assert!(report.verdict.pass, "{report}");
+    assert_eq!(report.left_before, 2);
+    assert_eq!(report.remaining_after, 0);
+    let booked = report
+        .results
+        .iter()
+        .filter(|r| r.answer.status == Some(201));
+    assert_eq!(booked.count(), 2);
+    assert!(
+        report
+            .results
+            .iter()
+            .filter(|r| r.answer.status == Some(409))
+            .all(|r| r.answer.code.as_deref() == Some("InsufficientTickets")),
+        "{report}"
+    );
+    assert!(report.to_string().ends_with("FINAL VERDICT: PASS"));
+    app.assert_conservation().await;
+
+    // The same race again finds nothing left: everyone is told 409, and that holds too.
+    let again = race::run(&api, &race_options(5, race::DEFAULT_EVENT, None))
+        .await
+        .unwrap();
+    assert_eq!(again.left_before, 0);
+    assert!(again.verdict.pass, "{again}");
+}
+
+#[tokio::test]
+async fn the_race_fails_on_an_event_it_cannot_sell_out() {
+    let (app, api) = seeded_app().await;
+
+    let report = race::run(
+        &api,
+        &race_options(5, "Summer Open Air Festival", Some("general admission")),
+    )
+    .await
+    .unwrap();
+
+    assert!(!report.verdict.pass, "{report}");
+    assert_eq!(report.left_before - report.remaining_after, 5);
+    assert!(report.to_string().ends_with("FINAL VERDICT: FAIL"));
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn the_race_cannot_run_without_a_tier_it_can_name() {
+    let (_app, api) = seeded_app().await;
+
+    let several = race::run(&api, &race_options(3, "Summer Open Air Festival", None)).await;
+    assert!(matches!(several, Err(race::RaceError::TierNeeded { .. })));
+    let unknown = race::run(&api, &race_options(3, "No Such Event", None)).await;
+    assert!(matches!(unknown, Err(race::RaceError::EventNotFound(_))));
+}
+
+#[tokio::test]
+async fn a_storm_on_one_event_sells_exactly_its_tickets_and_reports_them() {
+    let (app, api) = seeded_app().await;
+
+    let report = storm::run(&api, &storm_options(8, Stop::Requests(120), 1, 50))
+        .await
+        .unwrap();
+
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.responses, 120);
+    assert_eq!(report.bookings, 50);
+    assert_eq!(report.latency.count, 120);
+    let sold_out: u64 = report
+        .answers
+        .iter()
+        .filter(|e| {
+            e.kind.status == Some(409) && e.kind.code.as_deref() == Some("InsufficientTickets")
+        })
+        .map(|e| e.count)
+        .sum();
+    assert_eq!(sold_out, 70, "{report}");
+    let c = &report.conservation;
+    assert_eq!(
+        (c.capacity, c.sold, c.remaining, c.booked, c.oversold),
+        (50, 50, 0, 50, 0)
+    );
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn a_storm_spread_over_events_books_them_all_and_the_report_agrees() {
+    let (app, api) = seeded_app().await;
+    let mut options = storm_options(6, Stop::Requests(90), 3, 100);
+    options.quantity = 2;
+
+    let report = storm::run(&api, &options).await.unwrap();
+
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.event_ids.len(), 3);
+    assert_eq!(report.bookings, 90);
+    assert_eq!(report.conservation.sold, 180);
+    assert_eq!(report.conservation.capacity, 300);
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["bookings"], 90);
+    assert_eq!(json["answers"][0]["status"], 201);
+    assert!(json["latency"]["p99Ms"].as_f64().unwrap() > 0.0);
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn a_timed_storm_stops_on_time() {
+    let (app, api) = seeded_app().await;
+
+    let report = storm::run(
+        &api,
+        &storm_options(4, Stop::After(Duration::from_secs(2)), 1, 100_000),
+    )
+    .await
+    .unwrap();
+
+    assert!(report.passed(), "{report}");
+    // Requests in flight at the deadline are awaited, nothing more is sent.
+    assert!(
+        report.elapsed_s >= 2.0 && report.elapsed_s < 10.0,
+        "{report}"
+    );
+    assert!(report.bookings > 0);
+    assert_eq!(
+        report.conservation.sold,
+        i64::try_from(report.bookings).unwrap()
+    );
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn spent_buyers_are_replaced_by_fresh_ones() {
+    let (app, api) = seeded_app().await;
+    // 50 tickets a booking: a buyer is spent after 2 bookings of the event (limit 100).
+    // 20 bookings need 10 buyers; 4 were registered up front.
+    let mut options = storm_options(4, Stop::Requests(20), 1, 10_000);
+    options.quantity = 50;
+    options.buyers = Some(4);
+
+    let report = storm::run(&api, &options).await.unwrap();
+
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.bookings, 20, "no buyer ran into the per-buyer limit");
+    assert!(report.buyers_registered_during >= 6, "{report}");
+    app.assert_conservation().await;
+}

@@ -1,0 +1,214 @@
+//! A typed client of the booking API: just the calls the load tests make, in the wire
+//! shapes of `booking-dto`.
+
+use std::time::{Duration, Instant};
+
+use booking_dto::{
+    AuthResponse, Booking, BookingItemRequest, CreateBookingRequest, CreateEventRequest, ErrorCode,
+    Event, Health, LoginRequest, OrganizerEvent, Page, Problem, RegisterRequest,
+};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// A request that waits longer than this has failed, whatever the server says later.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{method} {path}: {source}")]
+    Transport {
+        method: Method,
+        path: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{method} {path} answered {status}{}", detail(.problem))]
+    Status {
+        method: Method,
+        path: String,
+        status: StatusCode,
+        problem: Option<Box<Problem>>,
+    },
+    #[error("unexpected answer: {what}")]
+    Shape { what: String },
+}
+
+fn detail(problem: &Option<Box<Problem>>) -> String {
+    problem
+        .as_ref()
+        .map(|problem| format!(" {:?}: {}", problem.code, problem.detail))
+        .unwrap_or_default()
+}
+
+/// What one booking request came to, as a load test counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BookingOutcome {
+    Booked(Booking),
+    /// An HTTP answer other than 201, with the problem's code when the body had one.
+    Refused {
+        status: u16,
+        code: Option<ErrorCode>,
+    },
+    /// No HTTP answer at all (connection refused or reset, timeout).
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    base_url: String,
+    http: reqwest::Client,
+}
+
+impl ApiClient {
+    pub fn new(base_url: &str) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                // Load tests open one connection per concurrent client and keep it.
+                .pool_max_idle_per_host(usize::MAX)
+                .build()?,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `path` is below `/api/v1`, except the operations endpoints (`/health`, `/ready`).
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let prefix = if path == "/health" || path == "/ready" {
+            ""
+        } else {
+            "/api/v1"
+        };
+        self.http
+            .request(method, format!("{}{prefix}{path}", self.base_url))
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let transport = |source| ApiError::Transport {
+            method: method.clone(),
+            path: path.to_owned(),
+            source,
+        };
+        let response = build(self.request(method.clone(), path))
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(ApiError::Status {
+                method,
+                path: path.to_owned(),
+                status,
+                problem: response.json().await.ok(),
+            });
+        }
+        response.json().await.map_err(transport)
+    }
+
+    pub async fn health(&self) -> Result<Health, ApiError> {
+        self.send(Method::GET, "/health", |r| r).await
+    }
+
+    pub async fn register(&self, request: &RegisterRequest) -> Result<AuthResponse, ApiError> {
+        self.send(Method::POST, "/auth/register", |r| r.json(request))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<AuthResponse, ApiError> {
+        let request = LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        self.send(Method::POST, "/auth/login", |r| r.json(&request))
+            .await
+    }
+
+    pub async fn event(&self, id: Uuid) -> Result<Event, ApiError> {
+        self.send(Method::GET, &format!("/events/{id}"), |r| r)
+            .await
+    }
+
+    /// The published, upcoming event titled exactly `title` (case-insensitive).
+    pub async fn event_titled(&self, title: &str) -> Result<Option<Event>, ApiError> {
+        let page: Page<Event> = self
+            .send(Method::GET, "/events", |r| {
+                r.query(&[("search", title), ("limit", "50")])
+            })
+            .await?;
+        Ok(page
+            .data
+            .into_iter()
+            .find(|event| event.title.eq_ignore_ascii_case(title)))
+    }
+
+    pub async fn create_event(
+        &self,
+        token: &str,
+        request: &CreateEventRequest,
+    ) -> Result<Event, ApiError> {
+        self.send(Method::POST, "/events", |r| {
+            r.bearer_auth(token).json(request)
+        })
+        .await
+    }
+
+    pub async fn publish_event(&self, token: &str, id: Uuid) -> Result<Event, ApiError> {
+        self.send(Method::POST, &format!("/events/{id}/publish"), |r| {
+            r.bearer_auth(token)
+        })
+        .await
+    }
+
+    pub async fn organizer_events(&self, token: &str) -> Result<Vec<OrganizerEvent>, ApiError> {
+        self.send(Method::GET, "/organizer/events", |r| r.bearer_auth(token))
+            .await
+    }
+
+    /// Books `quantity` tickets of one tier and reports the outcome with its latency.
+    /// Every answer is an outcome here, not an error: counting them is the point.
+    pub async fn book(
+        &self,
+        token: &str,
+        tier_id: Uuid,
+        quantity: i64,
+    ) -> (BookingOutcome, Duration) {
+        let request = CreateBookingRequest {
+            items: vec![BookingItemRequest {
+                tier_id: Some(tier_id),
+                event_id: None,
+                quantity,
+            }],
+        };
+        let started = Instant::now();
+        let sent = self
+            .request(Method::POST, "/bookings")
+            .bearer_auth(token)
+            .json(&request)
+            .send()
+            .await;
+        let outcome = match sent {
+            Err(error) => BookingOutcome::Failed(error.to_string()),
+            Ok(response) if response.status() == StatusCode::CREATED => {
+                match response.json::<Booking>().await {
+                    Ok(booking) => BookingOutcome::Booked(booking),
+                    Err(error) => BookingOutcome::Failed(format!("unreadable booking: {error}")),
+                }
+            }
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let code = response.json::<Problem>().await.ok().map(|p| p.code);
+                BookingOutcome::Refused { status, code }
+            }
+        };
+        (outcome, started.elapsed())
+    }
+}

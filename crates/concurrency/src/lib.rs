@@ -1,0 +1,13 @@
+//! Load tests for a running booking-api, used by the `booking-load` CLI and by the
+//! project's own end-to-end tests and benchmark.
+//!
+//! - [`race`]: N buyers released at one instant against the last tickets; a verdict.
+//! - [`storm`]: C clients booking for a while; rates, latency percentiles, answers, and
+//!   the no-oversell invariant read back through the API.
+
+pub mod api;
+pub mod buyers;
+pub mod latency;
+pub mod race;
+pub mod storm;
+pub mod tally;

@@ -1,0 +1,415 @@
+//! `storm`: C clients book back to back, for a while or for a number of requests, against
+//! one hot event or a spread of events made for the run; then the rates, the latency
+//! distribution, every kind of answer, and the invariant read back through the API.
+
+mod conservation;
+mod report;
+mod setup;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use self::conservation::{Conservation, EventCounts, check as check_conservation};
+use self::setup::{BuyerPool, PRICE_CENTS, TICKETS_PER_BUYER, Target};
+use crate::api::{ApiClient, ApiError, BookingOutcome};
+use crate::buyers::{self, BuyerNames};
+use crate::latency::{Latencies, LatencySummary};
+use crate::tally::{AnswerKind, Tally, TallyEntry};
+
+/// When the clients stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Stop {
+    After(#[serde(with = "seconds")] Duration),
+    Requests(u64),
+}
+
+#[derive(Debug, Clone)]
+pub struct StormOptions {
+    pub clients: usize,
+    pub stop: Stop,
+    pub tickets: u32,
+    pub events: usize,
+    pub quantity: u32,
+    /// Buyers registered before the clock starts; more are registered if they run out.
+    pub buyers: Option<usize>,
+    pub organizer_email: String,
+    pub organizer_password: String,
+    /// Draw progress bars on the terminal.
+    pub progress: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StormError {
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
+    #[error("quantity {0} is above the per-buyer limit of {TICKETS_PER_BUYER}")]
+    QuantityTooLarge(u32),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StormReport {
+    pub clients: usize,
+    pub stop: Stop,
+    pub events: usize,
+    pub tickets_per_event: u32,
+    pub quantity: u32,
+    pub elapsed_s: f64,
+    pub responses: u64,
+    pub responses_per_s: f64,
+    pub bookings: u64,
+    pub bookings_per_s: f64,
+    pub latency: LatencySummary,
+    pub answers: Vec<TallyEntry>,
+    pub server_errors: u64,
+    pub buyers_registered_before: usize,
+    pub buyers_registered_during: u64,
+    pub conservation: Conservation,
+    pub event_ids: Vec<Uuid>,
+}
+
+impl StormReport {
+    /// The run is clean: the invariant holds and the server never failed a request.
+    pub fn passed(&self) -> bool {
+        self.conservation.holds && self.server_errors == 0 && self.unanswered() == 0
+    }
+
+    fn unanswered(&self) -> u64 {
+        self.answers
+            .iter()
+            .filter(|entry| entry.kind.status.is_none())
+            .map(|entry| entry.count)
+            .sum()
+    }
+}
+
+/// What one client saw.
+#[derive(Debug, Default)]
+struct ClientLog {
+    latencies: Latencies,
+    tally: Tally,
+    /// Per target: tickets booked, and tickets of requests whose fate is unknown.
+    booked: HashMap<usize, i64>,
+    unknown: HashMap<usize, i64>,
+}
+
+struct Shared {
+    api: ApiClient,
+    targets: Vec<Target>,
+    quantity: u32,
+    stop: Stop,
+    started: Instant,
+    issued: AtomicU64,
+    answered: AtomicU64,
+    booked: AtomicU64,
+    pool: BuyerPool,
+}
+
+pub async fn run(api: &ApiClient, options: &StormOptions) -> Result<StormReport, StormError> {
+    validate(options)?;
+    let organizer = api
+        .login(&options.organizer_email, &options.organizer_password)
+        .await?;
+    let names = BuyerNames::new("storm");
+    let targets = setup::create_events(
+        api,
+        &organizer.access_token,
+        names.run(),
+        options.events,
+        options.tickets,
+    )
+    .await?;
+
+    let buyer_count = options
+        .buyers
+        .unwrap_or_else(|| default_buyers(options))
+        .max(options.clients);
+    let bar = progress_bar(options.progress, buyer_count as u64, "registering buyers");
+    let ready = buyers::register_many(api, &names, 0, buyer_count, options.clients, || {
+        bar.inc(1);
+    })
+    .await?;
+    bar.finish_and_clear();
+
+    let shared = Arc::new(Shared {
+        api: api.clone(),
+        targets,
+        quantity: options.quantity,
+        stop: options.stop,
+        started: Instant::now(),
+        issued: AtomicU64::new(0),
+        answered: AtomicU64::new(0),
+        booked: AtomicU64::new(0),
+        pool: BuyerPool::new(names, ready),
+    });
+    let bar = progress_bar(options.progress, progress_length(options.stop), "booking");
+    let ticker = tokio::spawn(tick(Arc::clone(&shared), bar.clone()));
+    let clients: Vec<_> = (0..options.clients)
+        .map(|client| tokio::spawn(client_loop(Arc::clone(&shared), client)))
+        .collect();
+    let mut log = ClientLog::default();
+    for client in clients {
+        let client_log = client.await.map_err(|error| ApiError::Shape {
+            what: format!("a client task ended abnormally: {error}"),
+        })??;
+        merge(&mut log, client_log);
+    }
+    let elapsed = shared.started.elapsed();
+    ticker.abort();
+    bar.finish_and_clear();
+
+    let counts = read_back(api, &organizer.access_token, &shared.targets, &log).await?;
+    let responses = log.tally.total();
+    let bookings = log.tally.booked();
+    let per_second = |count: u64| count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+    Ok(StormReport {
+        clients: options.clients,
+        stop: options.stop,
+        events: options.events,
+        tickets_per_event: options.tickets,
+        quantity: options.quantity,
+        elapsed_s: elapsed.as_secs_f64(),
+        responses,
+        responses_per_s: per_second(responses),
+        bookings,
+        bookings_per_s: per_second(bookings),
+        latency: log.latencies.summary(),
+        answers: log.tally.entries(),
+        server_errors: log.tally.server_errors(),
+        buyers_registered_before: buyer_count,
+        buyers_registered_during: shared.pool.registered_late().await,
+        conservation: conservation::check(&counts),
+        event_ids: shared.targets.iter().map(|t| t.event_id).collect(),
+    })
+}
+
+fn validate(options: &StormOptions) -> Result<(), StormError> {
+    if options.clients == 0 {
+        return Err(StormError::Zero("clients"));
+    }
+    if options.events == 0 {
+        return Err(StormError::Zero("events"));
+    }
+    if options.quantity == 0 {
+        return Err(StormError::Zero("quantity"));
+    }
+    if options.quantity > TICKETS_PER_BUYER {
+        return Err(StormError::QuantityTooLarge(options.quantity));
+    }
+    if options.stop == Stop::Requests(0) || options.stop == Stop::After(Duration::ZERO) {
+        return Err(StormError::Zero("the run's length"));
+    }
+    Ok(())
+}
+
+/// Enough buyers that none runs out for a fixed number of requests; for a timed run, two
+/// per client (more are registered on demand).
+fn default_buyers(options: &StormOptions) -> usize {
+    let bookings_per_buyer = u64::from(TICKETS_PER_BUYER / options.quantity.max(1)).max(1);
+    match options.stop {
+        Stop::Requests(requests) => {
+            usize::try_from(requests.div_ceil(bookings_per_buyer)).unwrap_or(usize::MAX)
+                + options.clients
+        }
+        Stop::After(_) => options.clients * 2,
+    }
+}
+
+async fn client_loop(shared: Arc<Shared>, client: usize) -> Result<ClientLog, ApiError> {
+    let mut log = ClientLog::default();
+    let mut rng = fastrand::Rng::with_seed(client as u64);
+    let mut buyer = shared.pool.take(&shared.api).await?;
+    // Tickets the current buyer holds per target: a buyer is retired before the event's
+    // per-buyer limit would refuse it.
+    let mut held: HashMap<usize, u32> = HashMap::new();
+    let quantity = shared.quantity;
+    loop {
+        let go_on = match shared.stop {
+            Stop::After(duration) => shared.started.elapsed() < duration,
+            Stop::Requests(requests) => shared.issued.fetch_add(1, Ordering::Relaxed) < requests,
+        };
+        if !go_on {
+            return Ok(log);
+        }
+        let target = rng.usize(..shared.targets.len());
+        let Some(Target { tier_id, .. }) = shared.targets.get(target).copied() else {
+            return Ok(log);
+        };
+        if held.get(&target).copied().unwrap_or(0) + quantity > TICKETS_PER_BUYER {
+            buyer = shared.pool.take(&shared.api).await?;
+            held.clear();
+        }
+        let (outcome, latency) = shared
+            .api
+            .book(&buyer.token, tier_id, i64::from(quantity))
+            .await;
+        log.latencies.record(latency);
+        log.tally.add(&outcome);
+        shared.answered.fetch_add(1, Ordering::Relaxed);
+        match &outcome {
+            BookingOutcome::Booked(_) => {
+                shared.booked.fetch_add(1, Ordering::Relaxed);
+                *held.entry(target).or_default() += quantity;
+                *log.booked.entry(target).or_default() += i64::from(quantity);
+            }
+            _ if is_unknown(&outcome) => {
+                *log.unknown.entry(target).or_default() += i64::from(quantity);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_unknown(outcome: &BookingOutcome) -> bool {
+    let kind = AnswerKind::of(outcome);
+    kind.status.is_none() || kind.is_server_error()
+}
+
+fn merge(into: &mut ClientLog, from: ClientLog) {
+    into.latencies.merge(&from.latencies);
+    into.tally.merge(&from.tally);
+    for (target, tickets) in from.booked {
+        *into.booked.entry(target).or_default() += tickets;
+    }
+    for (target, tickets) in from.unknown {
+        *into.unknown.entry(target).or_default() += tickets;
+    }
+}
+
+/// Each event's counts from the public event and the organizer's sales.
+async fn read_back(
+    api: &ApiClient,
+    organizer_token: &str,
+    targets: &[Target],
+    log: &ClientLog,
+) -> Result<Vec<EventCounts>, ApiError> {
+    let sales = api.organizer_events(organizer_token).await?;
+    let mut counts = Vec::with_capacity(targets.len());
+    for (n, target) in targets.iter().enumerate() {
+        let event = api.event(target.event_id).await?;
+        let tier = event
+            .tiers
+            .iter()
+            .find(|tier| tier.id == target.tier_id)
+            .ok_or_else(|| ApiError::Shape {
+                what: format!("event {} lost its tier", event.id),
+            })?;
+        let revenue = sales
+            .iter()
+            .find(|sale| sale.event.id == target.event_id)
+            .map_or(0, |sale| sale.revenue_cents);
+        counts.push(EventCounts {
+            event_id: target.event_id,
+            capacity: i64::from(tier.capacity),
+            remaining: i64::from(tier.remaining),
+            confirmed: revenue / PRICE_CENTS,
+            booked: log.booked.get(&n).copied().unwrap_or(0),
+            unknown: log.unknown.get(&n).copied().unwrap_or(0),
+        });
+    }
+    Ok(counts)
+}
+
+fn progress_length(stop: Stop) -> u64 {
+    match stop {
+        Stop::After(duration) => u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        Stop::Requests(requests) => requests,
+    }
+}
+
+fn progress_bar(visible: bool, length: u64, what: &'static str) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(length).with_message(what);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>18} [{wide_bar}] {percent:>3}% {prefix}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+async fn tick(shared: Arc<Shared>, bar: ProgressBar) {
+    let mut interval = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        interval.tick().await;
+        let position = match shared.stop {
+            Stop::After(_) => u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(0),
+            Stop::Requests(_) => shared.answered.load(Ordering::Relaxed),
+        };
+        bar.set_position(position);
+        bar.set_prefix(format!(
+            "{} answered, {} booked",
+            shared.answered.load(Ordering::Relaxed),
+            shared.booked.load(Ordering::Relaxed)
+        ));
+    }
+}
+
+/// `Duration` as fractional seconds in JSON.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(stop: Stop, quantity: u32) -> StormOptions {
+        StormOptions {
+            clients: 64,
+            stop,
+            tickets: 1_000,
+            events: 1,
+            quantity,
+            buyers: None,
+            organizer_email: String::new(),
+            organizer_password: String::new(),
+            progress: false,
+        }
+    }
+
+    #[test]
+    fn a_counted_run_registers_enough_buyers_up_front() {
+        // 10,000 single tickets at 100 per buyer: 100 buyers, plus one spare per client.
+        assert_eq!(default_buyers(&options(Stop::Requests(10_000), 1)), 164);
+        // Three tickets a booking: 33 bookings per buyer.
+        assert_eq!(default_buyers(&options(Stop::Requests(100), 3)), 4 + 64);
+        assert_eq!(
+            default_buyers(&options(Stop::After(Duration::from_secs(5)), 1)),
+            128
+        );
+    }
+
+    #[test]
+    fn degenerate_runs_are_refused() {
+        let mut zero_clients = options(Stop::Requests(1), 1);
+        zero_clients.clients = 0;
+        assert!(matches!(
+            validate(&zero_clients),
+            Err(StormError::Zero("clients"))
+        ));
+        assert!(validate(&options(Stop::Requests(0), 1)).is_err());
+        assert!(validate(&options(Stop::After(Duration::ZERO), 1)).is_err());
+        assert!(matches!(
+            validate(&options(Stop::Requests(1), 101)),
+            Err(StormError::QuantityTooLarge(101))
+        ));
+        assert!(validate(&options(Stop::Requests(1), 100)).is_ok());
+    }
+}

@@ -1,0 +1,67 @@
+//! The storm report as a person reads it.
+
+use std::fmt;
+
+use super::{Stop, StormReport};
+
+impl fmt::Display for StormReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let length = match self.stop {
+            Stop::After(duration) => format!("{} s", duration.as_secs_f64()),
+            Stop::Requests(requests) => format!("{requests} requests"),
+        };
+        let spread = if self.events == 1 {
+            "1 hot event".to_owned()
+        } else {
+            format!("{} events", self.events)
+        };
+        writeln!(
+            f,
+            "storm: {} clients, {length}, {spread} of {} tickets, {} per booking",
+            self.clients, self.tickets_per_event, self.quantity
+        )?;
+        writeln!(
+            f,
+            "  responses     {:>9} in {:.2} s = {:.1}/s",
+            self.responses, self.elapsed_s, self.responses_per_s
+        )?;
+        writeln!(
+            f,
+            "  bookings      {:>9} = {:.1}/s",
+            self.bookings, self.bookings_per_s
+        )?;
+        let l = &self.latency;
+        writeln!(
+            f,
+            "  latency (ms)  mean {:.2}  p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+            l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+        )?;
+        for (n, entry) in self.answers.iter().enumerate() {
+            let label = if n == 0 { "answers" } else { "" };
+            writeln!(f, "  {label:<13} {:>9} × {}", entry.count, entry.kind)?;
+        }
+        writeln!(
+            f,
+            "  buyers        {} registered before, {} during the run",
+            self.buyers_registered_before, self.buyers_registered_during
+        )?;
+        let c = &self.conservation;
+        writeln!(
+            f,
+            "  invariant     capacity {} = remaining {} + sold {}; clients were told {}; oversold {}",
+            c.capacity, c.remaining, c.sold, c.booked, c.oversold
+        )?;
+        for violation in &c.violations {
+            writeln!(f, "    VIOLATED: {violation}")?;
+        }
+        write!(
+            f,
+            "RESULT: {}",
+            if self.passed() {
+                "PASS (invariant holds, no 5xx, every request answered)"
+            } else {
+                "FAIL"
+            }
+        )
+    }
+}

@@ -1,0 +1,115 @@
+//! What a storm needs before the clock starts: its own published events, made through
+//! the API by an organizer, and a pool of registered buyers.
+
+use std::collections::VecDeque;
+
+use booking_dto::{CreateEventRequest, TierRequest};
+use chrono::{Duration as Days, Utc};
+use futures::{StreamExt, TryStreamExt, stream};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::api::{ApiClient, ApiError};
+use crate::buyers::{self, Buyer, BuyerNames};
+
+/// The highest per-buyer limit an event may have: a buyer lasts for as many bookings.
+pub const TICKETS_PER_BUYER: u32 = 100;
+pub const PRICE_CENTS: i64 = 1_000;
+/// Events are created a few at a time, like an organizer's browser would.
+const PARALLEL_SETUP: usize = 8;
+
+/// One event of the run and its only tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub event_id: Uuid,
+    pub tier_id: Uuid,
+}
+
+/// Creates and publishes `count` events with one tier of `tickets` each.
+pub async fn create_events(
+    api: &ApiClient,
+    organizer_token: &str,
+    run: &str,
+    count: usize,
+    tickets: u32,
+) -> Result<Vec<Target>, ApiError> {
+    let starts_at = Utc::now() + Days::days(30);
+    stream::iter(1..=count)
+        .map(|n| async move {
+            let event = api
+                .create_event(
+                    organizer_token,
+                    &CreateEventRequest {
+                        title: format!("Storm {run} #{n}"),
+                        description: Some("Created by booking-load storm.".into()),
+                        venue: "Load Test Arena".into(),
+                        starts_at,
+                        max_tickets_per_user: Some(i64::from(TICKETS_PER_BUYER)),
+                        tiers: vec![TierRequest {
+                            name: "General Admission".into(),
+                            price_cents: PRICE_CENTS,
+                            currency: "USD".into(),
+                            capacity: i64::from(tickets),
+                        }],
+                    },
+                )
+                .await?;
+            let published = api.publish_event(organizer_token, event.id).await?;
+            let tier = published.tiers.first().ok_or_else(|| ApiError::Shape {
+                what: format!("event {} came back without its tier", published.id),
+            })?;
+            Ok(Target {
+                event_id: published.id,
+                tier_id: tier.id,
+            })
+        })
+        .buffered(PARALLEL_SETUP)
+        .try_collect()
+        .await
+}
+
+/// Buyers handed out one at a time, each to a single client. When the pre-registered ones
+/// run out, more are registered on demand (counted, so a report can say so).
+#[derive(Debug)]
+pub struct BuyerPool {
+    names: BuyerNames,
+    state: Mutex<PoolState>,
+}
+
+#[derive(Debug)]
+struct PoolState {
+    ready: VecDeque<Buyer>,
+    next: usize,
+    registered_late: u64,
+}
+
+impl BuyerPool {
+    pub fn new(names: BuyerNames, ready: Vec<Buyer>) -> Self {
+        let next = ready.len();
+        Self {
+            names,
+            state: Mutex::new(PoolState {
+                ready: ready.into(),
+                next,
+                registered_late: 0,
+            }),
+        }
+    }
+
+    pub async fn take(&self, api: &ApiClient) -> Result<Buyer, ApiError> {
+        let n = {
+            let mut state = self.state.lock().await;
+            if let Some(buyer) = state.ready.pop_front() {
+                return Ok(buyer);
+            }
+            state.next += 1;
+            state.registered_late += 1;
+            state.next
+        };
+        buyers::register(api, &self.names, n).await
+    }
+
+    pub async fn registered_late(&self) -> u64 {
+        self.state.lock().await.registered_late
+    }
+}
