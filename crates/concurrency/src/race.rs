@@ -342,11 +342,7 @@ mod tests {
             status: None,
             code: None,
         });
-        assert!(!verdict_of(&observed).pass);
-    }
-
-    fn verdict_of(observed: &[AnswerKind]) -> Verdict {
-        verdict(2, observed, 0)
+        assert!(!super::verdict(2, &observed, 0).pass);
     }
 
     #[test]

@@ -158,6 +158,10 @@ async fn book(
     reference: &BookingReference,
 ) -> Result<CreatedBooking, Attempt> {
     let (named_tiers, named_events) = targets(request);
+    // The tiers the request names, directly or through their event.
+    let named = ticket_tiers::id
+        .eq_any(&named_tiers)
+        .or(ticket_tiers::event_id.eq_any(&named_events));
     // Pipelined futures share the connection; PostgreSQL runs them in the order sent.
     let mut pipe: &AsyncPgConnection = conn;
 
@@ -185,11 +189,7 @@ async fn book(
         replay_lookup,
         ticket_tiers::table
             .inner_join(events::table)
-            .filter(
-                ticket_tiers::id
-                    .eq_any(&named_tiers)
-                    .or(ticket_tiers::event_id.eq_any(&named_events)),
-            )
+            .filter(named.clone())
             .select((
                 ticket_tiers::id,
                 ticket_tiers::event_id,
@@ -204,11 +204,7 @@ async fn book(
             .filter(
                 booking_items::event_id.eq_any(
                     ticket_tiers::table
-                        .filter(
-                            ticket_tiers::id
-                                .eq_any(&named_tiers)
-                                .or(ticket_tiers::event_id.eq_any(&named_events)),
-                        )
+                        .filter(named)
                         .select(ticket_tiers::event_id),
                 ),
             )
