@@ -11,6 +11,7 @@ use chrono::{TimeDelta, Utc};
 use crate::auth::password;
 use crate::config::Config;
 use crate::database::Database;
+use crate::live::Live;
 use crate::startup::Application;
 
 pub async fn serve(config: &Config, database: &Database, with_seed: bool) -> anyhow::Result<()> {
@@ -19,8 +20,8 @@ pub async fn serve(config: &Config, database: &Database, with_seed: bool) -> any
     if with_seed {
         load_seed(config, &pool).await?;
     }
-    actix_web::rt::spawn(expire_abandoned_bookings(pool.clone()));
-    let application = Application::build(config, pool)?;
+    let application = Application::build(config, pool.clone())?;
+    actix_web::rt::spawn(expire_abandoned_bookings(pool, application.live().clone()));
     tracing::info!("serving on http://{}", config.bind_addr);
     application.run_until_stopped().await?;
     tracing::info!("server stopped");
@@ -66,7 +67,7 @@ async fn sweep(
     Ok(changes)
 }
 
-async fn expire_abandoned_bookings(pool: DbPool) {
+async fn expire_abandoned_bookings(pool: DbPool, live: Live) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     loop {
         ticks.tick().await;
@@ -77,7 +78,8 @@ async fn expire_abandoned_bookings(pool: DbPool) {
         };
         match swept {
             Ok(changes) if !changes.is_empty() => {
-                tracing::info!(?changes, "swept abandoned bookings");
+                tracing::info!(tiers = changes.len(), "swept abandoned bookings");
+                live.committed(changes);
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not expire pending bookings"),

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::live::LiveSettings;
+
 /// A production JWT secret shorter than this is refused: HS256 wants 256 bits of key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -31,6 +33,7 @@ pub struct Config {
     pub payment_decline_rate: f64,
     /// How long the simulated gateway takes to answer.
     pub payment_latency: Duration,
+    pub live: LiveSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("payment_decline_rate", &self.payment_decline_rate)
             .field("payment_latency", &self.payment_latency)
+            .field("live", &self.live)
             .finish()
     }
 }
@@ -139,6 +143,13 @@ impl Config {
             statement_timeout: millis(&lookup, "STATEMENT_TIMEOUT_MS", 30_000)?,
             static_dir: lookup("STATIC_DIR").map_or_else(|| "frontend/dist".into(), PathBuf::from),
             data_dir: lookup("DATA_DIR").map_or_else(|| ".data".into(), PathBuf::from),
+            live: LiveSettings {
+                heartbeat: millis(&lookup, "WS_HEARTBEAT_MS", 10_000)?,
+                client_timeout: millis(&lookup, "WS_CLIENT_TIMEOUT_MS", 30_000)?,
+                queue: parse(&lookup, "WS_CLIENT_QUEUE", 64_usize)?.max(1),
+                min_interval: Duration::from_millis(parse(&lookup, "WS_MIN_INTERVAL_MS", 100)?),
+                resync: millis(&lookup, "WS_RESYNC_MS", 30_000)?,
+            },
         })
     }
 

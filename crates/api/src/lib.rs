@@ -6,6 +6,8 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod json;
+pub mod live;
+pub mod metrics;
 pub mod openapi;
 pub mod payment;
 pub mod problem;

@@ -6,7 +6,7 @@ use utoipa::openapi::{ContentBuilder, Ref, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::routes::{auth, bookings, events, health, organizer};
+use crate::routes::{auth, bookings, events, health, live, organizer};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,7 @@ use crate::routes::{auth, bookings, events, health, organizer};
     paths(
         health::health,
         health::ready,
+        health::metrics,
         auth::register,
         auth::login,
         auth::refresh,
@@ -36,16 +37,23 @@ use crate::routes::{auth, bookings, events, health, organizer};
         bookings::list,
         bookings::detail,
         bookings::cancel,
+        live::connect,
     ),
-    // Enums used only by query parameters are not collected on their own.
-    components(schemas(booking_dto::EventSortBy, booking_dto::SortOrder)),
+    // Types no handler names as a body are not collected on their own: enums of query
+    // parameters, and the frames a WebSocket client sends.
+    components(schemas(
+        booking_dto::EventSortBy,
+        booking_dto::SortOrder,
+        booking_dto::ClientMessage
+    )),
     modifiers(&BearerAuth, &SharedProblems),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "events", description = "The public catalogue"),
         (name = "organizer", description = "Running events (organizers and admins)"),
         (name = "bookings", description = "Booking and cancelling tickets"),
-        (name = "operations", description = "Health and readiness"),
+        (name = "live", description = "Live availability over a WebSocket"),
+        (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
 pub struct ApiDoc;

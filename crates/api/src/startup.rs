@@ -14,6 +14,8 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::{AuthSettings, JwtKeys, password};
 use crate::config::Config;
 use crate::json::MAX_BODY_BYTES;
+use crate::live::Live;
+use crate::metrics::Metrics;
 use crate::openapi;
 use crate::payment::{InstantApproval, PaymentGateway, SimulatedGateway};
 use crate::routes;
@@ -42,13 +44,17 @@ fn gateway(config: &Config) -> Arc<dyn PaymentGateway> {
 pub struct Application {
     port: u16,
     server: Server,
+    live: Live,
 }
 
 impl Application {
-    /// Binds `config.bind_addr` (port 0 picks a free port) and prepares the server.
+    /// Binds `config.bind_addr` (port 0 picks a free port), starts live availability and
+    /// prepares the server. Call it on the runtime that will serve.
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind_addr)?;
         let port = listener.local_addr()?.port();
+        let metrics = Metrics::new();
+        let live = Live::start(config.live.clone(), pool.clone(), metrics.live.clone());
         let state = AppState {
             pool,
             auth: Arc::new(AuthSettings {
@@ -58,6 +64,8 @@ impl Application {
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
             }),
             payments: gateway(config),
+            live: live.clone(),
+            metrics,
         };
         let static_dir = config.static_dir.clone();
         let serve_app = static_dir.join("index.html").is_file();
@@ -75,6 +83,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .service(web::resource("/health").get(routes::health::health))
                 .service(web::resource("/ready").get(routes::health::ready))
+                .service(web::resource("/metrics").get(routes::health::metrics))
                 .service(openapi::docs())
                 .service(web::scope("/api").service(web::scope("/v1").configure(routes::api_v1)))
                 // Unmatched paths inside any scope fall through to the app's default, so
@@ -89,11 +98,16 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, live })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where work outside a request announces committed changes of availability.
+    pub fn live(&self) -> &Live {
+        &self.live
     }
 
     /// Serves until the server is stopped (Ctrl-C or SIGTERM).

@@ -4,10 +4,13 @@
 //! - [`race`]: N buyers released at one instant against the last tickets; a verdict.
 //! - [`storm`]: C clients booking for a while; rates, latency percentiles, answers, and
 //!   the no-oversell invariant read back through the API.
+//! - [`watch`]: M WebSocket clients watching a storm; how soon each booking shows.
 
 pub mod api;
 pub mod buyers;
 pub mod latency;
+pub mod live;
 pub mod race;
 pub mod storm;
 pub mod tally;
+pub mod watch;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use booking_load::api::ApiClient;
 use booking_load::race::{self, RaceOptions};
 use booking_load::storm::{self, Stop, StormOptions};
+use booking_load::watch::{self, WatchOptions};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
@@ -45,6 +46,26 @@ enum Command {
     /// percentiles, every kind of answer, and the invariant read back. PASS when the
     /// invariant holds and no request got a 5xx or no answer.
     Storm(StormArgs),
+    /// W WebSocket clients watch one event while a storm books it: how soon each booking
+    /// reaches every watcher (201 -> update with a count at or below it), watchers
+    /// dropped, messages per watcher. PASS when the storm passes, every watcher
+    /// connected and stayed, and every booking reached every watcher.
+    Ws(WsArgs),
+}
+
+#[derive(Debug, Args)]
+struct WsArgs {
+    /// WebSocket clients watching the storm's event.
+    #[arg(long, default_value_t = 1_000)]
+    watchers: usize,
+    /// How long watchers keep listening after the storm ends.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "2s")]
+    settle: Duration,
+    /// The server's process id, to report its memory (same machine only).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    #[command(flatten)]
+    storm: StormArgs,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +155,18 @@ async fn main() -> ExitCode {
         Command::Storm(args) => {
             let options = storm_options(args, !cli.json && std::io::stderr().is_terminal());
             match storm::run(&api, &options).await {
+                Ok(report) => finish(cli.json, &report, report.passed()),
+                Err(error) => cannot_run(&error),
+            }
+        }
+        Command::Ws(args) => {
+            let options = WatchOptions {
+                watchers: args.watchers,
+                settle: args.settle,
+                server_pid: args.server_pid,
+                storm: storm_options(args.storm, !cli.json && std::io::stderr().is_terminal()),
+            };
+            match watch::run(&api, &options).await {
                 Ok(report) => finish(cli.json, &report, report.passed()),
                 Err(error) => cannot_run(&error),
             }

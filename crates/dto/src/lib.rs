@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bookings;
 pub mod events;
 pub mod health;
+pub mod live;
 pub mod problem;
 
 pub use auth::{AuthResponse, LoginRequest, RegisterRequest, Role, User};
@@ -17,4 +18,5 @@ pub use events::{
     PageMeta, SortOrder, Tier, TierRequest, UpdateEventRequest, UpdateTierRequest,
 };
 pub use health::{Health, Readiness};
+pub use live::{ClientMessage, ServerMessage};
 pub use problem::{ErrorCode, FieldProblem, Problem};

@@ -2,7 +2,7 @@
 //! cancellation, a capacity change, a cancelled event) the remaining count of each
 //! touched tier and of its event. Every transaction that moves tickets calls
 //! [`changes_for_tiers`] as its last step, so the records describe exactly what commits;
-//! the real-time hub broadcasts them.
+//! the real-time hub broadcasts them once the transaction has committed.
 
 use diesel::sql_types::{Array, BigInt, Integer, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
@@ -21,6 +21,21 @@ pub struct AvailabilityChange {
     pub remaining: i32,
     #[diesel(sql_type = BigInt)]
     pub event_remaining: i64,
+    /// The tier's version after this change (migration 000006): of two records of one
+    /// tier, the one with the larger version is the later count.
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+}
+
+/// Each tier's count with its event's total, from the rows `filter` (a condition on
+/// `t`) selects.
+fn counts_where(filter: &str) -> String {
+    format!(
+        "SELECT t.event_id, t.id AS tier_id, t.remaining, t.version, \
+                (SELECT COALESCE(SUM(x.remaining), 0)::bigint FROM ticket_tiers x \
+                  WHERE x.event_id = t.event_id) AS event_remaining \
+           FROM ticket_tiers t WHERE {filter} ORDER BY t.id"
+    )
 }
 
 /// The current counts of `tier_ids` and their events' totals, read inside the
@@ -30,13 +45,20 @@ pub async fn changes_for_tiers(
     mut conn: &AsyncPgConnection,
     tier_ids: &[Uuid],
 ) -> Result<Vec<AvailabilityChange>, DbError> {
-    Ok(sql_query(
-        "SELECT t.event_id, t.id AS tier_id, t.remaining, \
-                (SELECT COALESCE(SUM(x.remaining), 0)::bigint FROM ticket_tiers x \
-                  WHERE x.event_id = t.event_id) AS event_remaining \
-           FROM ticket_tiers t WHERE t.id = ANY($1) ORDER BY t.id",
-    )
-    .bind::<Array<SqlUuid>, _>(tier_ids)
-    .load(&mut conn)
-    .await?)
+    Ok(sql_query(counts_where("t.id = ANY($1)"))
+        .bind::<Array<SqlUuid>, _>(tier_ids)
+        .load(&mut conn)
+        .await?)
+}
+
+/// The current counts of every tier of `event_ids`: what a listener that may have
+/// missed notifications reads to catch up.
+pub async fn counts_of_events(
+    mut conn: &AsyncPgConnection,
+    event_ids: &[Uuid],
+) -> Result<Vec<AvailabilityChange>, DbError> {
+    Ok(sql_query(counts_where("t.event_id = ANY($1)"))
+        .bind::<Array<SqlUuid>, _>(event_ids)
+        .load(&mut conn)
+        .await?)
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod local_pg;
 pub mod migrate;
+pub mod notifications;
 pub mod pool;
 pub mod refresh_tokens;
 pub mod schema;

@@ -54,6 +54,8 @@ diesel::table! {
         position -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// Bumped by every change of `remaining` (migration 000006): orders change records.
+        version -> Int8,
     }
 }
 

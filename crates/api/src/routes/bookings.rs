@@ -72,7 +72,7 @@ pub async fn create(
         new_reference,
     )
     .await?;
-    tracing::debug!(changes = ?created.changes, "availability changed");
+    state.live.committed(created.changes);
     if created.replayed {
         return Ok(HttpResponse::Created()
             .insert_header((HeaderName::from_static("idempotent-replayed"), "true"))
@@ -100,7 +100,7 @@ pub async fn create(
         }
         PaymentOutcome::Declined => {
             let changes = bookings::discard(&mut conn, booking.id, Utc::now()).await?;
-            tracing::debug!(?changes, "availability changed");
+            state.live.committed(changes);
             Err(ApiError::PaymentDeclined)
         }
     }
@@ -213,7 +213,7 @@ pub async fn cancel(
         Utc::now(),
     )
     .await?;
-    tracing::debug!(changes = ?cancelled.changes, "availability changed");
+    state.live.committed(cancelled.changes);
     Ok(web::Json(to_dto(&cancelled.booking)))
 }
 

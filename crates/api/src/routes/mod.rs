@@ -4,6 +4,7 @@ pub mod auth;
 pub mod bookings;
 pub mod events;
 pub mod health;
+pub mod live;
 pub mod organizer;
 
 use std::collections::HashMap;
@@ -51,7 +52,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .post(bookings::create),
     )
     .service(web::resource("/bookings/{id_or_reference}").get(bookings::detail))
-    .service(web::resource("/bookings/{id}/cancel").post(bookings::cancel));
+    .service(web::resource("/bookings/{id}/cancel").post(bookings::cancel))
+    .service(web::resource("/ws").get(live::connect));
 }
 
 /// Unknown API paths answer with a problem document, never with the web app's HTML.

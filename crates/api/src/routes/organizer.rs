@@ -179,7 +179,7 @@ pub async fn cancel(
     let event = managed_event(&state, caller, &id).await?;
     let (cancelled, changes) =
         events::cancel(&mut *state.pool.get().await?, event.id, Utc::now()).await?;
-    tracing::debug!(?changes, "availability changed");
+    state.live.committed(changes);
     Ok(web::Json(to_dto(&cancelled)))
 }
 
@@ -242,7 +242,7 @@ pub async fn update_tier(
         Utc::now(),
     )
     .await?;
-    tracing::debug!(changes = ?availability, "availability changed");
+    state.live.committed(availability);
     Ok(web::Json(Tier {
         id: tier.id,
         name: tier.name,

@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use booking_api::config::Config;
+use booking_api::live::Live;
 use booking_api::startup::Application;
 use booking_dto::{AuthResponse, Problem};
 use booking_persistence::pool::{PoolSettings, build_pool};
@@ -75,13 +76,24 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
-/// Builds and spawns the application; returns its base URL.
+/// Builds and spawns the application; returns its base URL once it listens for other
+/// instances' changes. (A listener still connecting when a test ends would hold up the
+/// database's drop: this runtime no longer runs it.)
 pub async fn start_server(config: &Config) -> String {
+    let (address, live) = launch(config);
+    live.until_listening().await;
+    address
+}
+
+/// Builds and spawns the application without waiting for anything; for a server whose
+/// database is out of reach.
+pub fn launch(config: &Config) -> (String, Live) {
     let pool = build_pool(&pool_settings(config)).expect("pool");
     let application = Application::build(config, pool).expect("application");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let live = application.live().clone();
     tokio::spawn(application.run_until_stopped());
-    address
+    (address, live)
 }
 
 impl TestApp {

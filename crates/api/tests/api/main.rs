@@ -15,6 +15,7 @@ mod errors;
 mod events;
 mod health;
 mod helpers;
+mod live;
 mod load;
 mod openapi;
 mod organizer;

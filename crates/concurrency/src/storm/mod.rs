@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 pub use self::conservation::{Conservation, EventCounts, check as check_conservation};
@@ -112,9 +113,25 @@ struct Shared {
     answered: AtomicU64,
     booked: AtomicU64,
     pool: BuyerPool,
+    on_booked: Option<mpsc::UnboundedSender<Instant>>,
 }
 
 pub async fn run(api: &ApiClient, options: &StormOptions) -> Result<StormReport, StormError> {
+    prepare(api, options).await?.run(None).await
+}
+
+/// A storm with its events made and its buyers registered, ready to start the clock.
+pub struct Prepared {
+    api: ApiClient,
+    options: StormOptions,
+    organizer_token: String,
+    targets: Vec<Target>,
+    buyer_count: usize,
+    pool: BuyerPool,
+}
+
+/// Everything a storm does before the clock starts.
+pub async fn prepare(api: &ApiClient, options: &StormOptions) -> Result<Prepared, StormError> {
     validate(options)?;
     let organizer = api
         .login(&options.organizer_email, &options.organizer_password)
@@ -139,57 +156,87 @@ pub async fn run(api: &ApiClient, options: &StormOptions) -> Result<StormReport,
     })
     .await?;
     bar.finish_and_clear();
-
-    let shared = Arc::new(Shared {
+    Ok(Prepared {
         api: api.clone(),
+        options: options.clone(),
+        organizer_token: organizer.access_token,
         targets,
-        quantity: options.quantity,
-        stop: options.stop,
-        started: Instant::now(),
-        issued: AtomicU64::new(0),
-        answered: AtomicU64::new(0),
-        booked: AtomicU64::new(0),
+        buyer_count,
         pool: BuyerPool::new(names, ready),
-    });
-    let bar = progress_bar(options.progress, progress_length(options.stop), "booking");
-    let ticker = tokio::spawn(tick(Arc::clone(&shared), bar.clone()));
-    let clients: Vec<_> = (0..options.clients)
-        .map(|client| tokio::spawn(client_loop(Arc::clone(&shared), client)))
-        .collect();
-    let mut log = ClientLog::default();
-    for client in clients {
-        let client_log = client.await.map_err(|error| ApiError::Shape {
-            what: format!("a client task ended abnormally: {error}"),
-        })??;
-        merge(&mut log, client_log);
-    }
-    let elapsed = shared.started.elapsed();
-    ticker.abort();
-    bar.finish_and_clear();
-
-    let counts = read_back(api, &organizer.access_token, &shared.targets, &log).await?;
-    let responses = log.tally.total();
-    let bookings = log.tally.booked();
-    let per_second = |count: u64| count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
-    Ok(StormReport {
-        clients: options.clients,
-        stop: options.stop,
-        events: options.events,
-        tickets_per_event: options.tickets,
-        quantity: options.quantity,
-        elapsed_s: elapsed.as_secs_f64(),
-        responses,
-        responses_per_s: per_second(responses),
-        bookings,
-        bookings_per_s: per_second(bookings),
-        latency: log.latencies.summary(),
-        answers: log.tally.entries(),
-        server_errors: log.tally.server_errors(),
-        buyers_registered_before: buyer_count,
-        buyers_registered_during: shared.pool.registered_late().await,
-        conservation: conservation::check(&counts),
-        event_ids: shared.targets.iter().map(|t| t.event_id).collect(),
     })
+}
+
+impl Prepared {
+    /// The events the storm books, made for this run.
+    pub fn event_ids(&self) -> Vec<Uuid> {
+        self.targets.iter().map(|target| target.event_id).collect()
+    }
+
+    /// Runs the storm. Every 201 sends the instant its response arrived to `booked`.
+    pub async fn run(
+        self,
+        booked: Option<mpsc::UnboundedSender<Instant>>,
+    ) -> Result<StormReport, StormError> {
+        let Self {
+            api,
+            options,
+            organizer_token,
+            targets,
+            buyer_count,
+            pool,
+        } = self;
+        let shared = Arc::new(Shared {
+            api: api.clone(),
+            targets,
+            quantity: options.quantity,
+            stop: options.stop,
+            started: Instant::now(),
+            issued: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
+            booked: AtomicU64::new(0),
+            pool,
+            on_booked: booked,
+        });
+        let bar = progress_bar(options.progress, progress_length(options.stop), "booking");
+        let ticker = tokio::spawn(tick(Arc::clone(&shared), bar.clone()));
+        let clients: Vec<_> = (0..options.clients)
+            .map(|client| tokio::spawn(client_loop(Arc::clone(&shared), client)))
+            .collect();
+        let mut log = ClientLog::default();
+        for client in clients {
+            let client_log = client.await.map_err(|error| ApiError::Shape {
+                what: format!("a client task ended abnormally: {error}"),
+            })??;
+            merge(&mut log, client_log);
+        }
+        let elapsed = shared.started.elapsed();
+        ticker.abort();
+        bar.finish_and_clear();
+
+        let counts = read_back(&api, &organizer_token, &shared.targets, &log).await?;
+        let responses = log.tally.total();
+        let bookings = log.tally.booked();
+        let per_second = |count: u64| count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+        Ok(StormReport {
+            clients: options.clients,
+            stop: options.stop,
+            events: options.events,
+            tickets_per_event: options.tickets,
+            quantity: options.quantity,
+            elapsed_s: elapsed.as_secs_f64(),
+            responses,
+            responses_per_s: per_second(responses),
+            bookings,
+            bookings_per_s: per_second(bookings),
+            latency: log.latencies.summary(),
+            answers: log.tally.entries(),
+            server_errors: log.tally.server_errors(),
+            buyers_registered_before: buyer_count,
+            buyers_registered_during: shared.pool.registered_late().await,
+            conservation: conservation::check(&counts),
+            event_ids: shared.targets.iter().map(|t| t.event_id).collect(),
+        })
+    }
 }
 
 fn validate(options: &StormOptions) -> Result<(), StormError> {
@@ -257,6 +304,10 @@ async fn client_loop(shared: Arc<Shared>, client: usize) -> Result<ClientLog, Ap
         shared.answered.fetch_add(1, Ordering::Relaxed);
         match &outcome {
             BookingOutcome::Booked(_) => {
+                if let Some(booked) = &shared.on_booked {
+                    // The watcher may have stopped listening; the storm goes on.
+                    let _ = booked.send(Instant::now());
+                }
                 shared.booked.fetch_add(1, Ordering::Relaxed);
                 *held.entry(target).or_default() += quantity;
                 *log.booked.entry(target).or_default() += i64::from(quantity);

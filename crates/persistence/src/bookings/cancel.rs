@@ -116,6 +116,7 @@ pub(crate) async fn return_tickets(
         diesel::update(ticket_tiers::table.find(tier_id))
             .set((
                 ticket_tiers::remaining.eq(ticket_tiers::remaining + quantity),
+                ticket_tiers::version.eq(ticket_tiers::version + 1),
                 ticket_tiers::updated_at.eq(now),
             ))
             .execute(conn)

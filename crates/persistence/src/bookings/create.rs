@@ -313,6 +313,7 @@ async fn book(
         diesel::update(ticket_tiers::table.find(item.tier_id))
             .set((
                 ticket_tiers::remaining.eq(ticket_tiers::remaining - quantity_of(item.quantity)),
+                ticket_tiers::version.eq(ticket_tiers::version + 1),
                 ticket_tiers::updated_at.eq(now),
             ))
             .execute(&mut pipe)

@@ -385,6 +385,7 @@ pub async fn update_tier(
                 ticket_tiers::price_cents.eq(changes.price_cents.unwrap_or(tier.price_cents)),
                 ticket_tiers::capacity.eq(capacity),
                 ticket_tiers::remaining.eq(remaining),
+                ticket_tiers::version.eq(ticket_tiers::version + 1),
                 ticket_tiers::updated_at.eq(now),
             ))
             .returning(TierRecord::as_returning())

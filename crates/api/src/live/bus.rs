@@ -1,0 +1,178 @@
+//! Changes between instances, through PostgreSQL.
+//!
+//! A booking never NOTIFYs inside its own transaction: PostgreSQL serialises the
+//! commits of every notifying transaction of the cluster on one lock, which on a hot
+//! event would add to the time the tier stays locked (measured in `bench/results`).
+//! Instead the handler hands its committed changes to this task, which sends whatever
+//! has piled up, newest count per tier, as soon as its previous NOTIFY is done.
+//!
+//! The same connection LISTENs. When it is lost (a database restart, a killed backend)
+//! the task opens another and, first thing, reads the counts of every watched event:
+//! whatever committed while nobody was listening reaches the clients that way. The
+//! same read runs every `resync`, so a notice lost any other way is made good in time.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use booking_persistence::availability::{self, AvailabilityChange};
+use booking_persistence::notifications::Listener;
+use booking_persistence::{DbError, DbPool};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, MissedTickBehavior};
+use uuid::Uuid;
+
+use super::hub::HubHandle;
+use super::notice::{self, CHANNEL};
+use crate::metrics::LiveMetrics;
+
+/// How the listening connection shows in `pg_stat_activity`.
+pub const APPLICATION_NAME: &str = "booking-api-live";
+/// Waits between attempts to reconnect, doubling up to the last.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_LAST: Duration = Duration::from_secs(5);
+/// Events per catch-up query.
+const EVENTS_PER_READ: usize = 1_000;
+
+pub struct Bus {
+    pub pool: DbPool,
+    /// This instance, so it can skip its own notices.
+    pub origin: Uuid,
+    pub hub: HubHandle,
+    /// Committed changes of this instance, not yet announced.
+    pub pending: mpsc::UnboundedReceiver<Vec<AvailabilityChange>>,
+    /// Events just subscribed to whose counts the hub lacks.
+    pub lookups: mpsc::UnboundedReceiver<Vec<Uuid>>,
+    pub resync: Duration,
+    pub metrics: LiveMetrics,
+    /// Changes whose NOTIFY failed with the connection; sent again after reconnecting.
+    pub unsent: Vec<AvailabilityChange>,
+    /// Whether the LISTEN connection is up.
+    pub listening: watch::Sender<bool>,
+}
+
+/// Runs until the process stops.
+pub async fn run(mut bus: Bus) {
+    let mut retry = RETRY_FIRST;
+    let mut connected_before = false;
+    loop {
+        match Listener::open(&bus.pool, CHANNEL, APPLICATION_NAME).await {
+            Ok(listener) => {
+                if connected_before {
+                    bus.metrics.listener_reconnects.inc();
+                    tracing::info!("listening for availability changes again");
+                }
+                connected_before = true;
+                retry = RETRY_FIRST;
+                bus.listening.send_replace(true);
+                bus.metrics.listening.set(1);
+                let served = bus.serve(listener).await;
+                bus.listening.send_replace(false);
+                bus.metrics.listening.set(0);
+                match served {
+                    Ok(()) => return,
+                    Err(error) => {
+                        tracing::warn!(%error, "lost the availability listener; reconnecting");
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, retry_ms = retry.as_millis(), "cannot listen for availability changes yet");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(RETRY_LAST);
+            }
+        }
+    }
+}
+
+enum Step {
+    Heard(Result<String, DbError>),
+    Publish(Option<Vec<AvailabilityChange>>),
+    Lookup(Option<Vec<Uuid>>),
+    Resync,
+}
+
+impl Bus {
+    /// Listens and publishes on one connection until it fails (`Err`) or the
+    /// application stops (`Ok`).
+    async fn serve(&mut self, mut listener: Listener) -> Result<(), DbError> {
+        self.catch_up(&listener).await?;
+        if !self.unsent.is_empty() {
+            let unsent = std::mem::take(&mut self.unsent);
+            self.publish(&listener, unsent).await?;
+        }
+        let mut resync = tokio::time::interval_at(Instant::now() + self.resync, self.resync);
+        resync.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let step = tokio::select! {
+                heard = listener.next() => Step::Heard(heard),
+                changes = self.pending.recv() => Step::Publish(changes),
+                events = self.lookups.recv() => Step::Lookup(events),
+                _ = resync.tick() => Step::Resync,
+            };
+            match step {
+                Step::Heard(payload) => self.heard(&payload?),
+                Step::Publish(Some(changes)) => self.publish(&listener, changes).await?,
+                Step::Lookup(Some(events)) => self.read_counts(&listener, &events).await?,
+                Step::Publish(None) | Step::Lookup(None) => return Ok(()),
+                Step::Resync => self.catch_up(&listener).await?,
+            }
+        }
+    }
+
+    fn heard(&self, payload: &str) {
+        match notice::decode(self.origin, payload) {
+            Ok(Some(changes)) => {
+                self.metrics.notices_heard.inc();
+                self.hub.publish(changes);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, payload, "ignored a malformed availability notice")
+            }
+        }
+    }
+
+    /// Announces `first` and everything else already waiting, one record per tier.
+    async fn publish(
+        &mut self,
+        listener: &Listener,
+        first: Vec<AvailabilityChange>,
+    ) -> Result<(), DbError> {
+        let mut newest: BTreeMap<Uuid, AvailabilityChange> = BTreeMap::new();
+        let mut keep = |changes: Vec<AvailabilityChange>| {
+            for change in changes {
+                let entry = newest.entry(change.tier_id).or_insert(change);
+                if change.version > entry.version {
+                    *entry = change;
+                }
+            }
+        };
+        keep(first);
+        while let Ok(more) = self.pending.try_recv() {
+            keep(more);
+        }
+        let changes: Vec<_> = newest.into_values().collect();
+        let payloads = notice::encode(self.origin, &changes);
+        if let Err(error) = listener.notify(&payloads).await {
+            self.unsent = changes;
+            return Err(error);
+        }
+        self.metrics.notices_sent.inc_by(payloads.len() as u64);
+        Ok(())
+    }
+
+    /// Reads the counts of every watched event and hands them to the hub, which passes
+    /// on those newer than what its clients have.
+    async fn catch_up(&self, listener: &Listener) -> Result<(), DbError> {
+        let watched = self.hub.watched().await;
+        self.read_counts(listener, &watched).await
+    }
+
+    async fn read_counts(&self, listener: &Listener, events: &[Uuid]) -> Result<(), DbError> {
+        for events in events.chunks(EVENTS_PER_READ) {
+            let counts = availability::counts_of_events(listener.connection(), events).await?;
+            self.hub.publish(counts);
+        }
+        Ok(())
+    }
+}

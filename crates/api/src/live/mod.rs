@@ -1,0 +1,120 @@
+//! Live availability: every committed change of remaining tickets reaches every
+//! WebSocket client of every api instance.
+//!
+//! - [`hub`]: one task per instance owns its clients, keeps the latest count of each
+//!   tier, coalesces per event and fans out through bounded per-client queues.
+//! - [`session`]: one task per connection writes its queue to the socket, answers
+//!   pings, reads subscriptions and gives up on clients that stall or fall silent.
+//! - [`bus`]: one PostgreSQL connection per instance publishes this instance's changes
+//!   with NOTIFY just after they commit, LISTENs for the others', and catches up after
+//!   a lost connection and periodically.
+
+pub mod bus;
+pub mod hub;
+mod notice;
+pub mod session;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use booking_dto::ServerMessage;
+use booking_persistence::DbPool;
+use booking_persistence::availability::AvailabilityChange;
+use bytestring::ByteString;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use self::hub::{ClientId, HubHandle};
+use crate::metrics::LiveMetrics;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSettings {
+    /// How often each client is pinged.
+    pub heartbeat: Duration,
+    /// A client heard from less recently than this is dropped; also how long one write
+    /// to a client may take.
+    pub client_timeout: Duration,
+    /// Messages waiting for one client; a client that lets it fill up is dropped.
+    pub queue: usize,
+    /// Updates of one event go out at most this often; a storm of bookings becomes one
+    /// message per tier per interval carrying the latest count.
+    pub min_interval: Duration,
+    /// How often counts of watched events are read again, bounding how stale a client
+    /// can be when a notice was lost.
+    pub resync: Duration,
+}
+
+/// The handle handlers and sessions use; cheap to clone.
+#[derive(Clone)]
+pub struct Live {
+    hub: HubHandle,
+    outbox: mpsc::UnboundedSender<Vec<AvailabilityChange>>,
+    next_client: Arc<AtomicU64>,
+    listening: watch::Receiver<bool>,
+    pub settings: Arc<LiveSettings>,
+    pub metrics: LiveMetrics,
+}
+
+impl Live {
+    /// Spawns the hub and the bus on the current runtime.
+    pub fn start(settings: LiveSettings, pool: DbPool, metrics: LiveMetrics) -> Self {
+        let (unknown, lookups) = mpsc::unbounded_channel();
+        let hub = hub::spawn(settings.min_interval, metrics.clone(), unknown);
+        let (outbox, pending) = mpsc::unbounded_channel();
+        let (listening_tx, listening) = watch::channel(false);
+        tokio::spawn(bus::run(bus::Bus {
+            pool,
+            origin: Uuid::new_v4(),
+            hub: hub.clone(),
+            pending,
+            lookups,
+            resync: settings.resync,
+            metrics: metrics.clone(),
+            unsent: Vec::new(),
+            listening: listening_tx,
+        }));
+        Self {
+            hub,
+            outbox,
+            next_client: Arc::new(AtomicU64::new(1)),
+            listening,
+            settings: Arc::new(settings),
+            metrics,
+        }
+    }
+
+    /// Announces changes whose transaction has committed: to this instance's clients at
+    /// once, to the other instances through the bus. Never blocks.
+    pub fn committed(&self, changes: Vec<AvailabilityChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        self.hub.publish(changes.clone());
+        // Only fails once the bus has stopped, i.e. while the process shuts down.
+        let _ = self.outbox.send(changes);
+    }
+
+    /// Resolves once this instance listens for other instances' changes.
+    pub async fn until_listening(&self) {
+        let _ = self
+            .listening
+            .clone()
+            .wait_for(|listening| *listening)
+            .await;
+    }
+
+    pub(crate) fn hub(&self) -> &HubHandle {
+        &self.hub
+    }
+
+    pub(crate) fn new_client_id(&self) -> ClientId {
+        self.next_client.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// One text frame.
+fn encode(message: &ServerMessage) -> ByteString {
+    // These enums hold plain fields and string-keyed maps only: serialising cannot fail.
+    serde_json::to_string(message).unwrap_or_default().into()
+}

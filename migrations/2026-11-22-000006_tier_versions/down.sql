@@ -1,0 +1,1 @@
+ALTER TABLE ticket_tiers DROP COLUMN version;
