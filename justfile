@@ -52,6 +52,15 @@ bench: _postgres _oha
     cargo build -p booking-persistence --features test-support --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/run.sh
 
+# Live availability on this machine: what NOTIFY costs the booking transaction (pgbench:
+# none, inside the transaction, after commit; hot and spread), then `booking-load ws`
+# (BENCH_WATCHERS, default 1,000, watching a BENCH_CLIENTS storm); appends to
+# bench/results/<date>.md.
+bench-live: _postgres _bench_tools
+    cargo build --release -p booking-api -p booking-concurrency
+    cargo build -p booking-persistence --features test-support --bin with-postgres
+    BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/live.sh
+
 # Format the code.
 fmt:
     cargo fmt --all
@@ -69,14 +78,19 @@ _wasm-bindgen:
         cargo install wasm-bindgen-cli --version "{{ wasm_bindgen_version }}"
     fi
 
-# oha, the independent HTTP load generator of `just bench`, and the tools the script uses.
-_oha:
+# oha, the independent HTTP load generator of `just bench`.
+_oha: _bench_tools
     #!/usr/bin/env bash
     set -euo pipefail
     if ! command -v oha >/dev/null 2>&1; then
         echo "installing oha {{ oha_version }} (about 6 minutes, once)"
         cargo install oha --version "{{ oha_version }}" --locked
     fi
+
+# What the bench scripts use besides PostgreSQL's own tools.
+_bench_tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
     for tool in jq curl; do
         if ! command -v "$tool" >/dev/null 2>&1; then
             if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Live availability on one fresh PostgreSQL (fsync on):
+#   1. what NOTIFY costs the booking transaction: pgbench runs the server's booking
+#      (bench/booking.pgbench) on a hot event and spread over 100 events, three ways:
+#      no NOTIFY, NOTIFY inside the transaction, NOTIFY just after COMMIT;
+#   2. `booking-load ws`: watchers connected to the server while a storm books one event;
+#      delivery latency, dropped watchers, messages each, the server's memory.
+# BENCH_SHAPES="" skips the pgbench part. Prints both and appends them to bench/results/<date>.md.
+#
+# `just bench-live` runs this under `with-postgres --durable` (TEST_DATABASE_URL) with
+# BENCH_BIN pointing at release builds of booking-api and booking-load.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${BENCH_BIN:?set BENCH_BIN to the folder of the release binaries}
+admin_url=${TEST_DATABASE_URL:?run under with-postgres}
+clients=${BENCH_CLIENTS:-64}
+seconds=${BENCH_SECONDS:-20}
+watchers=${BENCH_WATCHERS:-1000}
+port=${BENCH_PORT:-18081}
+base=http://127.0.0.1:$port
+db_url=${admin_url%/postgres}/booking
+work=$(mktemp -d -t booking-live-XXXXXX)
+
+pg_tool() {
+    command -v "$1" 2>/dev/null || ls /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1
+}
+psql_bin=$(pg_tool psql)
+pgbench_bin=$(pg_tool pgbench)
+for tool in "$psql_bin" "$pgbench_bin" "$(command -v jq)" "$(command -v curl)"; do
+    [ -x "$tool" ] || { echo "bench: missing a tool (psql, pgbench, jq, curl)" >&2; exit 1; }
+done
+psql() { "$psql_bin" -X -v ON_ERROR_STOP=1 "$@"; }
+
+server=""
+cleanup() {
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+say() { printf '\n== %s\n' "$*" >&2; }
+
+say "database: migrated and seeded by the release server"
+psql -q "$admin_url" -c 'CREATE DATABASE booking'
+export DATABASE_URL=$db_url BIND_ADDR=127.0.0.1:$port RUST_LOG=${RUST_LOG:-warn}
+export BCRYPT_COST=4
+JWT_SECRET=$(head -c 48 /dev/urandom | base64)
+export JWT_SECRET
+"$bin/booking-api" migrate 2>>"$work/server.log"
+"$bin/booking-api" seed 2>>"$work/server.log"
+
+# ---------------------------------------------------------------- 1. NOTIFY cost
+psql -q "$db_url" -v buyers=$((clients * 40)) -f "$root/bench/pgbench-setup.sql"
+# 100 more events of one tier each, for the spread runs.
+psql -q "$db_url" <<'SQL'
+INSERT INTO events (id, organizer_id, title, venue, starts_at, status, max_tickets_per_user)
+SELECT md5('pgbench-event-' || n)::uuid, u.id, 'pgbench spread ' || n, 'Load Test Arena',
+       now() + interval '30 days', 'published', 100
+  FROM users u, generate_series(0, 99) AS n WHERE u.email = 'organizer@example.com';
+INSERT INTO ticket_tiers (id, event_id, name, price_cents, currency, capacity, remaining, position)
+SELECT md5('pgbench-tier-' || n)::uuid, md5('pgbench-event-' || n)::uuid, 'General Admission',
+       1000, 'USD', 1000000, 1000000, 0
+  FROM generate_series(0, 99) AS n;
+SQL
+# A change record as the server sends it: origin and one tier's counts.
+notice="SELECT pg_notify('availability', '{\"origin\":\"00000000-0000-0000-0000-000000000000\",\"changes\":[[\"' || md5('pgbench-event')::uuid || '\",\"' || md5('pgbench-tier')::uuid || '\",999999,999999,1]]}');"
+variant() { # shape notify -> a pgbench script
+    local script="$work/$1-$2.pgbench"
+    if [ "$1" = spread ]; then
+        { echo '\set spot random(0, 99)'
+          sed -e "s/md5('pgbench-tier')/md5('pgbench-tier-' || :spot)/g" \
+              -e "s/md5('pgbench-event')/md5('pgbench-event-' || :spot)/g" "$root/bench/booking.pgbench"; } >"$script"
+    else
+        cp "$root/bench/booking.pgbench" "$script"
+    fi
+    case "$2" in
+        in-transaction) # the last statement of the last pipeline, before COMMIT
+            awk -v n="$notice" '
+                { lines[NR] = $0 }
+                END {
+                    for (i = 1; i <= NR; i++) if (lines[i] == "COMMIT;") commit = i
+                    for (i = 1; i <= NR; i++) {
+                        if (i == commit - 1) print n
+                        print lines[i]
+                    }
+                }' "$script" >"$script.tmp" && mv "$script.tmp" "$script" ;;
+        after-commit) echo "$notice" >>"$script" ;;
+    esac
+    echo "$script"
+}
+declare -A tps p99
+for shape in ${BENCH_SHAPES-hot spread}; do
+    for notify in none in-transaction after-commit; do
+        say "pgbench: $shape, NOTIFY $notify, $clients clients, ${seconds}s"
+        script=$(variant "$shape" "$notify")
+        # Every run starts from no bookings: pgbench derives booking ids from its counter.
+        psql -q "$db_url" -c 'TRUNCATE booking_items, bookings' -c 'VACUUM ANALYZE ticket_tiers, bookings, booking_items'
+        (cd "$work" && rm -f pgb.* && "$pgbench_bin" -n -M prepared -c "$clients" -j 2 -T "$seconds" \
+            -D count=0 -D clients="$clients" -f "$script" -l --log-prefix=pgb "$db_url" \
+            >"$work/out.txt" 2>"$work/err.txt") || { cat "$work/err.txt" >&2; exit 1; }
+        tps[$shape-$notify]=$(awk '/^tps = / { printf "%.0f", $3 }' "$work/out.txt")
+        p99[$shape-$notify]=$(cat "$work"/pgb.[0-9]* | awk '{ print $3 }' | sort -n \
+            | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR * 99 + 99) / 100)] / 1000 }')
+        echo "tps ${tps[$shape-$notify]}, p99 ${p99[$shape-$notify]} ms" >&2
+    done
+done
+
+# ---------------------------------------------------------------- 2. booking-load ws
+say "booking-load ws: $watchers watchers, a $clients-client storm for ${seconds}s on one event"
+"$bin/booking-api" serve >>"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+    curl -sf "$base/ready" >/dev/null && break
+    kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+    sleep 0.1
+done
+"$bin/booking-load" --base-url "$base" --json ws --watchers "$watchers" --clients "$clients" \
+    --duration "${seconds}s" --tickets 1000000 --buyers $((clients * 40)) --server-pid "$server" \
+    >"$work/ws.json" || echo "bench: booking-load ws reported FAIL" >&2
+curl -sf "$base/metrics" | grep -E '^booking_(ws|availability)' >"$work/metrics.txt" || true
+ws() { jq -r "$1" "$work/ws.json"; }
+ms() { jq -r "($1) * 10 | round / 10" "$work/ws.json"; }
+
+# ---------------------------------------------------------------- report
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+report=$(cat <<EOF
+## Live availability, $(date -u +%H:%MZ), commit $commit
+
+$(if [ -n "${tps[hot-none]:-}" ]; then cat <<TABLE
+pgbench, the server's booking transaction, $clients clients, ${seconds}s each, fsync on:
+
+| NOTIFY | hot tps | hot p99 ms | spread (100 events) tps | spread p99 ms |
+|---|---|---|---|---|
+| none | ${tps[hot-none]} | ${p99[hot-none]} | ${tps[spread-none]:-} | ${p99[spread-none]:-} |
+| inside the transaction | ${tps[hot-in-transaction]} | ${p99[hot-in-transaction]} | ${tps[spread-in-transaction]:-} | ${p99[spread-in-transaction]:-} |
+| after COMMIT, one per booking | ${tps[hot-after-commit]} | ${p99[hot-after-commit]} | ${tps[spread-after-commit]:-} | ${p99[spread-after-commit]:-} |
+TABLE
+fi)
+
+booking-load ws: $(ws .connected)/$(ws .watchers) watchers connected, $(ws .dropped) dropped;
+storm $(ws .storm.clients) clients, $(ws '.storm.bookingsPerS | floor') bookings/s, booking p99 $(ms .storm.latency.p99Ms) ms;
+WS_MIN_INTERVAL_MS=${WS_MIN_INTERVAL_MS:-100 (default)}.
+
+| delivery 201 -> update | mean | p50 | p95 | p99 | max | samples | undelivered |
+|---|---|---|---|---|---|---|---|
+| ms | $(ms .delivery.meanMs) | $(ms .delivery.p50Ms) | $(ms .delivery.p95Ms) | $(ms .delivery.p99Ms) | $(ms .delivery.maxMs) | $(ws .delivery.count) | $(ws .undelivered) |
+
+Messages per watcher: min $(ws .messagesPerWatcher.min), mean $(ws '.messagesPerWatcher.mean | floor'), max $(ws .messagesPerWatcher.max).
+booking-api RSS: peak $(ms '.serverPeakRssMib // 0') MiB, at the end $(ms '.serverRssMib // 0') MiB.
+
+\`\`\`
+$(cat "$work/metrics.txt")
+\`\`\`
+EOF
+)
+printf '\n%s\n' "$report"
+mkdir -p "$root/bench/results"
+printf '\n%s\n' "$report" >>"$root/bench/results/$(date -u +%F).md"
