@@ -19,35 +19,19 @@ seconds=${BENCH_SECONDS:-20}
 watchers=${BENCH_WATCHERS:-1000}
 port=${BENCH_PORT:-18081}
 base=http://127.0.0.1:$port
-db_url=${admin_url%/postgres}/booking
 work=$(mktemp -d -t booking-live-XXXXXX)
 
-pg_tool() {
-    command -v "$1" 2>/dev/null || ls /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1
-}
-psql_bin=$(pg_tool psql)
-pgbench_bin=$(pg_tool pgbench)
-for tool in "$psql_bin" "$pgbench_bin" "$(command -v jq)" "$(command -v curl)"; do
-    [ -x "$tool" ] || { echo "bench: missing a tool (psql, pgbench, jq, curl)" >&2; exit 1; }
-done
-psql() { "$psql_bin" -X -v ON_ERROR_STOP=1 "$@"; }
-
-server=""
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+require_tools jq curl
 cleanup() {
-    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    stop_server
     rm -rf "$work"
 }
 trap cleanup EXIT
-say() { printf '\n== %s\n' "$*" >&2; }
 
 say "database: migrated and seeded by the release server"
-psql -q "$admin_url" -c 'CREATE DATABASE booking'
-export DATABASE_URL=$db_url BIND_ADDR=127.0.0.1:$port RUST_LOG=${RUST_LOG:-warn}
-export BCRYPT_COST=4
-JWT_SECRET=$(head -c 48 /dev/urandom | base64)
-export JWT_SECRET
-"$bin/booking-api" migrate 2>>"$work/server.log"
-"$bin/booking-api" seed 2>>"$work/server.log"
+prepare_database
 
 # ---------------------------------------------------------------- 1. NOTIFY cost
 psql -q "$db_url" -v buyers=$((clients * 40)) -f "$root/bench/pgbench-setup.sql"
@@ -107,13 +91,7 @@ done
 
 # ---------------------------------------------------------------- 2. booking-load ws
 say "booking-load ws: $watchers watchers, a $clients-client storm for ${seconds}s on one event"
-"$bin/booking-api" serve >>"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    curl -sf "$base/ready" >/dev/null && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-    sleep 0.1
-done
+start_server
 "$bin/booking-load" --base-url "$base" --json ws --watchers "$watchers" --clients "$clients" \
     --duration "${seconds}s" --tickets 1000000 --buyers $((clients * 40)) --server-pid "$server" \
     >"$work/ws.json" || echo "bench: booking-load ws reported FAIL" >&2

@@ -17,48 +17,24 @@ seconds=${BENCH_SECONDS:-20}
 spread=${BENCH_SPREAD_EVENTS:-100}
 port=${BENCH_PORT:-18080}
 base=http://127.0.0.1:$port
-db_url=${admin_url%/postgres}/booking
 work=$(mktemp -d -t booking-bench-XXXXXX)
 
-pg_tool() {
-    command -v "$1" 2>/dev/null || ls /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1
-}
-psql_bin=$(pg_tool psql)
-pgbench_bin=$(pg_tool pgbench)
-for tool in "$psql_bin" "$pgbench_bin" "$(command -v oha)" "$(command -v jq)" "$(command -v curl)"; do
-    [ -x "$tool" ] || { echo "bench: missing a tool (psql, pgbench, oha, jq, curl)" >&2; exit 1; }
-done
-psql() { "$psql_bin" -X -v ON_ERROR_STOP=1 "$@"; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+require_tools oha jq curl
 
-server=""
 sampler=""
 cleanup() {
     [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
-    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    stop_server
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-say() { printf '\n== %s\n' "$*" >&2; }
-
 # ---------------------------------------------------------------- server
 say "server: release build on a fresh database"
-psql -q "$admin_url" -c 'CREATE DATABASE booking'
-export DATABASE_URL=$db_url BIND_ADDR=127.0.0.1:$port RUST_LOG=${RUST_LOG:-warn}
-# Sign-up hashing is not what this bench measures: cheap hashes keep buyer set-up short.
-export BCRYPT_COST=4
-JWT_SECRET=$(head -c 48 /dev/urandom | base64)
-export JWT_SECRET
-"$bin/booking-api" migrate 2>>"$work/server.log"
-"$bin/booking-api" seed 2>>"$work/server.log"
-"$bin/booking-api" serve >>"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    curl -sf "$base/ready" >/dev/null && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-    sleep 0.1
-done
-curl -sf "$base/ready" >/dev/null || { echo "bench: the server never became ready" >&2; exit 1; }
+prepare_database
+start_server
 
 # ---------------------------------------------------------------- wait events
 # What the database's client sessions are doing, five times a second, from one psql
