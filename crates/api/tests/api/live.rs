@@ -332,7 +332,8 @@ async fn the_listener_recovers_after_its_connection_is_killed_and_clients_get_fr
     let other = second_instance(&app, |_| {}).await;
     let mut client = connect(&other, &[event_id]).await;
     let listeners = format!(
-        "SELECT count(*) AS value FROM pg_stat_activity WHERE application_name = '{APPLICATION_NAME}'"
+        "SELECT count(*) AS value FROM pg_stat_activity \
+          WHERE application_name = '{APPLICATION_NAME}' AND datname = current_database()"
     );
     assert_eq!(app.scalar(&listeners).await, 2, "one listener per instance");
 
@@ -345,7 +346,8 @@ async fn the_listener_recovers_after_its_connection_is_killed_and_clients_get_fr
     let killed = app
         .scalar(&format!(
             "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS value \
-               FROM pg_stat_activity WHERE application_name = '{APPLICATION_NAME}'"
+               FROM pg_stat_activity \
+              WHERE application_name = '{APPLICATION_NAME}' AND datname = current_database()"
         ))
         .await;
     assert_eq!(killed, 2);
