@@ -11,6 +11,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 
+use super::hub::ClientId;
 use super::{Live, encode};
 use crate::metrics::DropReason;
 
@@ -109,7 +110,7 @@ async fn write(
     }
 }
 
-async fn reply_to(live: &Live, id: u64, session: &mut Session, text: &str) -> Result<(), End> {
+async fn reply_to(live: &Live, id: ClientId, session: &mut Session, text: &str) -> Result<(), End> {
     match serde_json::from_str::<ClientMessage>(text) {
         Ok(ClientMessage::Subscribe { event_ids }) if event_ids.len() <= MAX_SUBSCRIBED_EVENTS => {
             live.hub()
