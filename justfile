@@ -8,6 +8,9 @@ target_dir := env("CARGO_TARGET_DIR", justfile_directory() / "target")
 wasm_bindgen_version := "0.2.130"
 oha_version := "1.16.0"
 dist := justfile_directory() / "frontend" / "dist"
+# Tools from npm live outside the clone, so a fresh clone (and CI) reuses them.
+tools_dir := env("XDG_CACHE_HOME", env("HOME", "/tmp") / ".cache") / "booking" / "tools"
+binaryen_version := "132"
 
 # List the recipes.
 default:
@@ -18,11 +21,14 @@ default:
 run: frontend _postgres
     STATIC_DIR="{{ dist }}" cargo run --release -p booking-api -- serve --seed
 
-# The whole suite: fmt, clippy (server crates and the WASM app), then every test of the
-# server crates against a throwaway PostgreSQL started by `with-postgres`.
-test: lint _postgres
+# The whole suite: fmt, clippy (server crates and the WASM app), the web app's pure rules,
+# then every test of the server crates, browser tests of the built web app included
+# (screenshots go to <target dir>/screenshots/), against a throwaway PostgreSQL started
+# by `with-postgres`.
+test: lint _postgres frontend _chromium
     cargo build -p booking-persistence --features test-support --bin with-postgres
-    "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
+    cargo test -p booking-frontend
+    STATIC_DIR="{{ dist }}" "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
 
 # Formatting and clippy, for the server crates and the WASM app.
 lint: _wasm-target
@@ -30,14 +36,29 @@ lint: _wasm-target
     cargo clippy --all-targets -- -D warnings
     cargo clippy -p booking-frontend --target wasm32-unknown-unknown -- -D warnings
 
-# Build the web app into frontend/dist (WASM + JS glue + static files).
-frontend: _wasm-target _wasm-bindgen
+# Build the web app into frontend/dist (WASM + JS glue + static files), shrunk by
+# wasm-opt when npm can provide it; prints the gzipped size of the module.
+frontend: _wasm-target _wasm-bindgen _wasm-opt
+    #!/usr/bin/env bash
+    set -euo pipefail
     cargo build -p booking-frontend --target wasm32-unknown-unknown --profile wasm-release
     rm -rf "{{ dist }}" && mkdir -p "{{ dist }}/pkg"
     wasm-bindgen --target web --no-typescript --out-name booking_frontend \
         --out-dir "{{ dist }}/pkg" \
         "{{ target_dir }}/wasm32-unknown-unknown/wasm-release/booking-frontend.wasm"
+    module="{{ dist }}/pkg/booking_frontend_bg.wasm"
+    wasm_opt="{{ tools_dir }}/node_modules/.bin/wasm-opt"
+    if [ -x "$wasm_opt" ]; then
+        # The features rustc enables by default for wasm32 must be allowed explicitly.
+        "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+            --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+            --enable-multivalue -o "$module.opt" "$module"
+        mv "$module.opt" "$module"
+    else
+        echo "wasm-opt not available (needs npm); the web app is served unoptimised"
+    fi
     cp frontend/index.html frontend/style.css "{{ dist }}/"
+    echo "web app: $(wc -c < "$module") bytes of WASM, $(gzip -9 -c "$module" | wc -c) gzipped"
 
 # EXPLAIN ANALYZE of the public event list over 100,000 events, on a throwaway database.
 measure-event-list: _postgres
@@ -78,6 +99,19 @@ _wasm-bindgen:
         cargo install wasm-bindgen-cli --version "{{ wasm_bindgen_version }}"
     fi
 
+# wasm-opt from npm's binaryen: Debian's older binaryen breaks the module in Chromium.
+_wasm-opt:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -x "{{ tools_dir }}/node_modules/.bin/wasm-opt" ]; then exit 0; fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "npm not found: the web app will be built without wasm-opt (install Node.js to shrink it)"
+        exit 0
+    fi
+    echo "installing wasm-opt (npm binaryen@{{ binaryen_version }}) into {{ tools_dir }}"
+    mkdir -p "{{ tools_dir }}"
+    npm install --prefix "{{ tools_dir }}" --no-audit --no-fund --silent "binaryen@{{ binaryen_version }}"
+
 # oha, the independent HTTP load generator of `just bench`.
 _oha: _bench_tools
     #!/usr/bin/env bash
@@ -101,6 +135,28 @@ _bench_tools:
             fi
         fi
     done
+
+# Chromium and chromedriver for the browser tests (CHROMIUM and CHROMEDRIVER override
+# where the tests look for them).
+_chromium:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    chromium="${CHROMIUM:-/usr/bin/chromium}"
+    chromedriver="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+    if [ -x "$chromium" ] && [ -x "$chromedriver" ]; then exit 0; fi
+    # Debian's packages only help where the tests look by default.
+    if [ -z "${CHROMIUM:-}${CHROMEDRIVER:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Chromium or chromedriver not found; installing the Debian packages chromium and chromium-driver"
+        apt-get update -qq
+        # apt on these machines may drop downloaded archives between runs; one retry covers it.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+            || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+        if [ -x "$chromium" ] && [ -x "$chromedriver" ]; then exit 0; fi
+    fi
+    echo "The browser tests need Chromium at $chromium and chromedriver at $chromedriver." >&2
+    echo "Install them (Debian: sudo apt-get install chromium chromium-driver), or set CHROMIUM" >&2
+    echo "and CHROMEDRIVER to a Chromium or Chrome and the chromedriver of the same version." >&2
+    exit 1
 
 # PostgreSQL server binaries for the embedded database and the tests.
 _postgres:

@@ -1,18 +1,265 @@
-//! HTTP calls to the api, in the shapes of `booking-dto`.
+//! Every HTTP call of the app, in the shapes of `booking-dto`. Authenticated calls carry
+//! the in-memory access token; on a 401 they refresh once through the httpOnly cookie and
+//! retry.
 
-use booking_dto::Health;
-use gloo_net::http::Request;
+use booking_dto::{
+    AuthResponse, Booking, BookingListParams, CreateBookingRequest, ErrorCode, Event,
+    EventListParams, FieldProblem, LoginRequest, Page, Problem, RegisterRequest,
+};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
-pub async fn health() -> Result<Health, String> {
-    let response = Request::get("/health")
-        .send()
-        .await
-        .map_err(|error| format!("network error: {error}"))?;
-    if !response.ok() {
-        return Err(format!("the service answered {}", response.status()));
+use crate::browser;
+use crate::state::Session;
+
+const BASE: &str = "/api/v1";
+/// Every tab of this origin refreshes under this lock: the refresh token rotates, and two
+/// tabs sending the same one at once would look like theft and revoke the whole sign-in.
+const REFRESH_LOCK: &str = "booking-refresh";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The server answered with a problem document.
+    Problem {
+        problem: Problem,
+        /// Seconds from `Retry-After`, on 429 and 503.
+        retry_after: Option<u64>,
+    },
+    /// No answer: offline, DNS, connection reset.
+    Network,
+    /// An answer the app cannot read.
+    Unexpected(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Problem { problem, .. } => Some(problem.code),
+            _ => None,
+        }
     }
-    response
-        .json()
-        .await
-        .map_err(|error| format!("unexpected answer: {error}"))
+
+    pub fn field_errors(&self) -> &[FieldProblem] {
+        match self {
+            Self::Problem { problem, .. } => &problem.errors,
+            _ => &[],
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            Self::Problem { problem, .. } => &problem.detail,
+            _ => "",
+        }
+    }
+
+    /// A sentence for a person, for errors no page explains better.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Network => "Network problem: check your connection and try again.".to_owned(),
+            Self::Unexpected(_) => "Something went wrong. Please try again.".to_owned(),
+            Self::Problem {
+                problem,
+                retry_after,
+            } => match problem.code {
+                ErrorCode::RateLimited => format!(
+                    "Too many requests. Please try again in {}.",
+                    seconds(retry_after.unwrap_or(1))
+                ),
+                ErrorCode::Unavailable => format!(
+                    "The service is busy. Please try again in {}.",
+                    seconds(retry_after.unwrap_or(1))
+                ),
+                ErrorCode::Unauthorized => "Please sign in again.".to_owned(),
+                ErrorCode::PaymentDeclined => {
+                    "Your payment was declined. Nothing was booked.".to_owned()
+                }
+                _ => problem.detail.clone(),
+            },
+        }
+    }
+}
+
+fn seconds(count: u64) -> String {
+    if count == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{count} seconds")
+    }
+}
+
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
+    let request = request.map_err(|error| ApiError::Unexpected(error.to_string()))?;
+    request.send().await.map_err(|_| ApiError::Network)
+}
+
+/// The body of a 2xx answer, or the problem of any other.
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    if response.ok() {
+        return response
+            .json()
+            .await
+            .map_err(|error| ApiError::Unexpected(error.to_string()));
+    }
+    Err(problem_of(response).await)
+}
+
+async fn problem_of(response: Response) -> ApiError {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.trim().parse().ok());
+    match response.json::<Problem>().await {
+        Ok(problem) => ApiError::Problem {
+            problem,
+            retry_after,
+        },
+        Err(_) => ApiError::Unexpected(format!("HTTP {}", response.status())),
+    }
+}
+
+fn post_json(path: &str, body: &impl Serialize) -> Result<Request, gloo_net::Error> {
+    Request::post(&format!("{BASE}{path}")).json(body)
+}
+
+/// Sends the request `build` makes with the session's token; on a 401, refreshes once and
+/// sends it again. `build` is called again for the retry, with the new token.
+async fn authed(
+    session: Session,
+    build: impl Fn(&str) -> Result<Request, gloo_net::Error>,
+) -> Result<Response, ApiError> {
+    let token = match session.token() {
+        Some(token) => token,
+        None => refresh(session, None).await?.access_token,
+    };
+    let response = send(build(&token)).await?;
+    if response.status() != 401 {
+        return Ok(response);
+    }
+    let fresh = refresh(session, Some(token)).await?;
+    send(build(&fresh.access_token)).await
+}
+
+fn bearer(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder.header("Authorization", &format!("Bearer {token}"))
+}
+
+pub async fn register(body: &RegisterRequest) -> Result<AuthResponse, ApiError> {
+    read(send(post_json("/auth/register", body)).await?).await
+}
+
+pub async fn login(body: &LoginRequest) -> Result<AuthResponse, ApiError> {
+    read(send(post_json("/auth/login", body)).await?).await
+}
+
+/// Trades the refresh cookie for a new access token, in turn with every other tab, and
+/// updates the session: signed in with the new token, or signed out when the cookie is
+/// gone or revoked. `stale` is the token that just got a 401: if the session already
+/// holds another one, a refresh finished meanwhile and that token is used as is.
+pub async fn refresh(session: Session, stale: Option<String>) -> Result<AuthResponse, ApiError> {
+    let outcome = browser::with_tab_lock(REFRESH_LOCK, move || async move {
+        if let (Some(user), Some(token)) = (session.user(), session.token())
+            && stale.as_ref().is_some_and(|stale| *stale != token)
+        {
+            return Ok(AuthResponse {
+                user,
+                access_token: token,
+                expires_in: 0,
+            });
+        }
+        let response = send(Request::post(&format!("{BASE}/auth/refresh")).build()).await?;
+        read::<AuthResponse>(response).await
+    })
+    .await
+    .unwrap_or(Err(ApiError::Network));
+    match &outcome {
+        Ok(auth) => session.sign_in(auth.clone()),
+        Err(error) if error.code() == Some(ErrorCode::Unauthorized) => session.sign_out(),
+        Err(_) => {}
+    }
+    outcome
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    let response = send(Request::post(&format!("{BASE}/auth/logout")).build()).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(problem_of(response).await)
+    }
+}
+
+pub async fn events(params: &EventListParams) -> Result<Page<Event>, ApiError> {
+    let query = query_string(params);
+    read(send(Request::get(&format!("{BASE}/events{query}")).build()).await?).await
+}
+
+pub async fn event(id: Uuid) -> Result<Event, ApiError> {
+    read(send(Request::get(&format!("{BASE}/events/{id}")).build()).await?).await
+}
+
+/// Books everything in `body` at once. The same `idempotency_key` for a retry returns the
+/// booking the first attempt made instead of booking again.
+pub async fn book(
+    session: Session,
+    body: &CreateBookingRequest,
+    idempotency_key: &str,
+) -> Result<Booking, ApiError> {
+    let response = authed(session, |token| {
+        bearer(Request::post(&format!("{BASE}/bookings")), token)
+            .header("Idempotency-Key", idempotency_key)
+            .json(body)
+    })
+    .await?;
+    read(response).await
+}
+
+pub async fn bookings(
+    session: Session,
+    params: &BookingListParams,
+) -> Result<Page<Booking>, ApiError> {
+    let query = query_string(params);
+    let response = authed(session, |token| {
+        bearer(Request::get(&format!("{BASE}/bookings{query}")), token).build()
+    })
+    .await?;
+    read(response).await
+}
+
+pub async fn cancel_booking(session: Session, id: Uuid) -> Result<Booking, ApiError> {
+    let response = authed(session, |token| {
+        bearer(
+            Request::post(&format!("{BASE}/bookings/{id}/cancel")),
+            token,
+        )
+        .build()
+    })
+    .await?;
+    read(response).await
+}
+
+/// `?a=1&b=x` from the fields of `params` that are set, or nothing.
+fn query_string(params: &impl Serialize) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(params) else {
+        return String::new();
+    };
+    let pairs: Vec<String> = fields
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            let encoded = String::from(js_sys::encode_uri_component(&text));
+            Some(format!("{name}={encoded}"))
+        })
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
 }

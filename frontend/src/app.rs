@@ -1,42 +1,56 @@
+//! The app shell: app-wide state, the live connection, the header, the toasts and the
+//! routes.
+
 use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
 
 use crate::api;
+use crate::components::header::Header;
+use crate::components::toasts::ToastRegion;
+use crate::live;
+use crate::pages::bookings::BookingsPage;
+use crate::pages::cart::CartPage;
+use crate::pages::event::EventPage;
+use crate::pages::events::EventsPage;
+use crate::pages::login::LoginPage;
+use crate::pages::not_found::NotFound;
+use crate::pages::register::RegisterPage;
+use crate::state::{Cart, LiveCounts, Session, Toasts};
 
 #[component]
 pub fn App() -> impl IntoView {
-    let health = LocalResource::new(api::health);
+    let session = Session::new();
+    let counts = LiveCounts::new();
+    provide_context(session);
+    provide_context(Cart::restore());
+    provide_context(counts);
+    provide_context(Toasts::new());
+
+    // A reload keeps the user signed in: the httpOnly refresh cookie buys a new token.
+    leptos::task::spawn_local(async move {
+        if api::refresh(session, None).await.is_err() && session.is_restoring() {
+            session.sign_out();
+        }
+    });
+    crate::pages::bookings::track_booked_events(session);
+    live::connect(counts);
+
     view! {
-        <header class="site-header">
-            <h1>"Booking"</h1>
-            <p class="tagline">"Tickets for the events everyone wants, sold fairly."</p>
-        </header>
-        <main id="main" class="content">
-            <section aria-live="polite" class="service-status">
-                <Transition fallback=|| view! { <p class="status">"Checking the service…"</p> }>
-                    {move || {
-                        health
-                            .get()
-                            .map(|result| match result {
-                                Ok(health) => {
-                                    view! {
-                                        <p class="status status-ok">
-                                            "Service online · version " {health.version}
-                                        </p>
-                                    }
-                                        .into_any()
-                                }
-                                Err(error) => {
-                                    view! {
-                                        <p class="status status-down" role="alert">
-                                            "Service unreachable: " {error}
-                                        </p>
-                                    }
-                                        .into_any()
-                                }
-                            })
-                    }}
-                </Transition>
-            </section>
-        </main>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header/>
+            <main id="main" class="content" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=EventsPage/>
+                    <Route path=path!("/events/:id") view=EventPage/>
+                    <Route path=path!("/cart") view=CartPage/>
+                    <Route path=path!("/bookings") view=BookingsPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/register") view=RegisterPage/>
+                </Routes>
+            </main>
+            <ToastRegion/>
+        </Router>
     }
 }

@@ -2,6 +2,13 @@
 
 mod api;
 mod app;
+mod booking_messages;
+mod browser;
+mod components;
+mod format;
+mod live;
+mod pages;
+mod state;
 
 fn main() {
     console_error_panic_hook::set_once();

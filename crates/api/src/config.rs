@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use booking_domain::refresh::ACCESS_TOKEN_TTL;
+use chrono::TimeDelta;
+
 pub use crate::live::LiveSettings;
 
 /// A production JWT secret shorter than this is refused: HS256 wants 256 bits of key.
@@ -21,6 +24,8 @@ pub struct Config {
     pub database_url: Option<String>,
     pub bind_addr: SocketAddr,
     pub jwt_secret: Vec<u8>,
+    /// How long an access token is valid; the refresh cookie outlives it.
+    pub access_token_ttl: TimeDelta,
     pub app_env: AppEnv,
     pub bcrypt_cost: u32,
     pub db_pool_size: usize,
@@ -104,6 +109,22 @@ impl Config {
                 random_secret()?
             }
         };
+        // Shorter lifetimes are for tests and demos of the silent refresh; longer ones
+        // would widen the window of a stolen token, so the ceiling is the default.
+        let access_token_ttl = TimeDelta::seconds(parse(
+            &lookup,
+            "ACCESS_TOKEN_TTL_SECS",
+            ACCESS_TOKEN_TTL.num_seconds(),
+        )?);
+        if access_token_ttl < TimeDelta::seconds(1) || access_token_ttl > ACCESS_TOKEN_TTL {
+            return Err(ConfigError::Invalid {
+                name: "ACCESS_TOKEN_TTL_SECS",
+                reason: format!(
+                    "must be between 1 and {} seconds",
+                    ACCESS_TOKEN_TTL.num_seconds()
+                ),
+            });
+        }
         let bcrypt_cost = parse(&lookup, "BCRYPT_COST", 12)?;
         if !(4..=31).contains(&bcrypt_cost) {
             return Err(ConfigError::Invalid {
@@ -135,6 +156,7 @@ impl Config {
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
             )?,
             jwt_secret,
+            access_token_ttl,
             app_env,
             bcrypt_cost,
             db_pool_size,
@@ -227,6 +249,22 @@ mod tests {
         assert_eq!(config.bcrypt_cost, 12);
         assert_eq!(config.lock_timeout, Duration::from_secs(5));
         assert_eq!(config.jwt_secret.len(), 48);
+        assert_eq!(config.access_token_ttl, TimeDelta::minutes(15));
+    }
+
+    #[test]
+    fn access_tokens_may_be_shortened_but_never_lengthened() {
+        let short = config(&[("ACCESS_TOKEN_TTL_SECS", "2")]).unwrap();
+        assert_eq!(short.access_token_ttl, TimeDelta::seconds(2));
+        for refused in ["0", "901"] {
+            assert!(matches!(
+                config(&[("ACCESS_TOKEN_TTL_SECS", refused)]),
+                Err(ConfigError::Invalid {
+                    name: "ACCESS_TOKEN_TTL_SECS",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

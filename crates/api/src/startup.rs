@@ -58,7 +58,7 @@ impl Application {
         let state = AppState {
             pool,
             auth: Arc::new(AuthSettings {
-                jwt: JwtKeys::new(&config.jwt_secret),
+                jwt: JwtKeys::new(&config.jwt_secret, config.access_token_ttl),
                 bcrypt_cost: config.bcrypt_cost,
                 secure_cookies: config.is_production(),
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,

@@ -1,8 +1,8 @@
-//! Access tokens: HS256 JWTs carrying the user's id and role, valid for 15 minutes.
+//! Access tokens: HS256 JWTs carrying the user's id and role, valid for 15 minutes unless
+//! configured otherwise (`ACCESS_TOKEN_TTL_SECS`).
 
 use booking_domain::Role;
-use booking_domain::refresh::ACCESS_TOKEN_TTL;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -39,10 +39,11 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    lifetime: TimeDelta,
 }
 
 impl JwtKeys {
-    pub fn new(secret: &[u8]) -> Self {
+    pub fn new(secret: &[u8], lifetime: TimeDelta) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECONDS;
         validation.set_issuer(&[ISSUER]);
@@ -51,6 +52,7 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            lifetime,
         }
     }
 
@@ -65,10 +67,10 @@ impl JwtKeys {
             role: subject.role.as_str().to_owned(),
             iss: ISSUER.to_owned(),
             iat: now.timestamp(),
-            exp: (now + ACCESS_TOKEN_TTL).timestamp(),
+            exp: (now + self.lifetime).timestamp(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
-        let lifetime = u64::try_from(ACCESS_TOKEN_TTL.num_seconds()).unwrap_or(0);
+        let lifetime = u64::try_from(self.lifetime.num_seconds()).unwrap_or(0);
         Ok((token, lifetime))
     }
 
@@ -90,7 +92,7 @@ impl JwtKeys {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeDelta;
+    use booking_domain::refresh::ACCESS_TOKEN_TTL;
 
     use super::*;
 
@@ -105,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_fresh_token_verifies_to_its_subject() {
-        let keys = JwtKeys::new(SECRET);
+        let keys = JwtKeys::new(SECRET, ACCESS_TOKEN_TTL);
         let subject = subject();
         let (token, lifetime) = keys.issue(subject, Utc::now()).unwrap();
         assert_eq!(lifetime, 900);
@@ -114,7 +116,7 @@ mod tests {
 
     #[test]
     fn a_token_older_than_fifteen_minutes_is_expired() {
-        let keys = JwtKeys::new(SECRET);
+        let keys = JwtKeys::new(SECRET, ACCESS_TOKEN_TTL);
         let issued = Utc::now() - ACCESS_TOKEN_TTL - TimeDelta::seconds(10);
         let (token, _) = keys.issue(subject(), issued).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Expired));
@@ -122,15 +124,15 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_is_invalid() {
-        let (token, _) = JwtKeys::new(b"another-secret-another-secret-another")
+        let (token, _) = JwtKeys::new(b"another-secret-another-secret-another", ACCESS_TOKEN_TTL)
             .issue(subject(), Utc::now())
             .unwrap();
         assert_eq!(
-            JwtKeys::new(SECRET).verify(&token),
+            JwtKeys::new(SECRET, ACCESS_TOKEN_TTL).verify(&token),
             Err(TokenError::Invalid)
         );
         assert_eq!(
-            JwtKeys::new(SECRET).verify("not.a.jwt"),
+            JwtKeys::new(SECRET, ACCESS_TOKEN_TTL).verify("not.a.jwt"),
             Err(TokenError::Invalid)
         );
     }

@@ -1,6 +1,7 @@
 use booking_api::auth::JwtKeys;
 use booking_api::auth::jwt::TokenSubject;
 use booking_domain::Role;
+use booking_domain::refresh::ACCESS_TOKEN_TTL;
 use booking_dto::{AuthResponse, User};
 use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
@@ -169,7 +170,7 @@ async fn an_expired_access_token_is_refused() {
     let app = spawn_app().await;
     let (session, _) = app.signed_up("expired@example.com").await;
     let issued = Utc::now() - TimeDelta::minutes(16);
-    let (token, _) = JwtKeys::new(JWT_SECRET.as_bytes())
+    let (token, _) = JwtKeys::new(JWT_SECRET.as_bytes(), ACCESS_TOKEN_TTL)
         .issue(
             TokenSubject {
                 user_id: session.user.id,
@@ -191,7 +192,7 @@ async fn an_expired_access_token_is_refused() {
 async fn a_token_signed_with_another_secret_is_refused() {
     let app = spawn_app().await;
     let (session, _) = app.signed_up("forged@example.com").await;
-    let (token, _) = JwtKeys::new(b"some-other-secret-some-other-secret!!")
+    let (token, _) = JwtKeys::new(b"some-other-secret-some-other-secret!!", ACCESS_TOKEN_TTL)
         .issue(
             TokenSubject {
                 user_id: session.user.id,

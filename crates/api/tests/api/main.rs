@@ -11,6 +11,7 @@
 
 mod auth;
 mod bookings;
+mod browser;
 mod errors;
 mod events;
 mod health;

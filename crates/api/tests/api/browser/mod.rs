@@ -1,0 +1,15 @@
+//! Browser tests of the web app: the real server serves the built app (`just frontend`)
+//! over a seeded database, and Chromium, driven through chromedriver, does what a person
+//! would. The labels, texts and routes they rely on are the web app's UI contract
+//! (`frontend/UI.md`). Screenshots land in `<target dir>/screenshots/`.
+//!
+//! Run them alone (after `just frontend`, or with `STATIC_DIR` naming another build):
+//! `cargo build -p booking-persistence --features test-support --bin with-postgres`, then
+//! `<target dir>/debug/with-postgres cargo test -p booking-api --test api browser::`.
+
+mod accounts;
+mod checkout;
+mod harness;
+mod journey;
+mod layout;
+mod live;

@@ -1,0 +1,130 @@
+//! What the answer to a booking attempt means to the buyer, in words. One place, so the
+//! card's Book button and the cart's checkout say the same thing.
+
+use booking_dto::{Booking, ErrorCode};
+use uuid::Uuid;
+
+use crate::api::ApiError;
+
+/// What was asked for, to name the event a refusal is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    pub event_id: Uuid,
+    pub event_title: String,
+    pub tier_id: Uuid,
+    pub max_per_person: i64,
+}
+
+pub fn booked(booking: &Booking) -> String {
+    format!("Booked! Your reference is {}.", booking.reference)
+}
+
+pub fn refused(error: &ApiError, asked: &[Asked]) -> String {
+    // The problem's detail names the tier or event it is about by id.
+    let about = asked.iter().find(|item| {
+        let detail = error.detail();
+        detail.contains(&item.tier_id.to_string()) || detail.contains(&item.event_id.to_string())
+    });
+    let about = about.or(if asked.len() == 1 {
+        asked.first()
+    } else {
+        None
+    });
+    let title = about.map_or_else(
+        || "these events".to_owned(),
+        |item| item.event_title.clone(),
+    );
+    match error.code() {
+        Some(ErrorCode::InsufficientTickets) => {
+            format!("Sorry, tickets for {title} are no longer available.")
+        }
+        Some(ErrorCode::TicketLimitExceeded) => match about {
+            Some(item) => format!(
+                "You can book at most {} tickets for {title}.",
+                item.max_per_person
+            ),
+            None => "That is more tickets than one person may book.".to_owned(),
+        },
+        Some(ErrorCode::EventNotBookable | ErrorCode::EventNotFound) => {
+            format!("{title} is no longer on sale.")
+        }
+        _ => error.message(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use booking_dto::Problem;
+
+    use super::*;
+
+    fn conflict(code: ErrorCode, detail: String) -> ApiError {
+        ApiError::Problem {
+            problem: Problem {
+                type_uri: "about:blank".into(),
+                title: "Conflict".into(),
+                status: 409,
+                detail,
+                code,
+                errors: vec![],
+            },
+            retry_after: None,
+        }
+    }
+
+    fn asked(id: u128, title: &str, max_per_person: i64) -> Asked {
+        Asked {
+            event_id: Uuid::from_u128(id),
+            event_title: title.into(),
+            tier_id: Uuid::from_u128(1_000 + id),
+            max_per_person,
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_event_it_is_about() {
+        let cart = [asked(1, "Jazz Night", 4), asked(2, "Limited Concert", 1)];
+        let sold_out = conflict(
+            ErrorCode::InsufficientTickets,
+            format!("only 0 tickets left of tier {}", cart[1].tier_id),
+        );
+        assert_eq!(
+            refused(&sold_out, &cart),
+            "Sorry, tickets for Limited Concert are no longer available."
+        );
+        let limit = conflict(
+            ErrorCode::TicketLimitExceeded,
+            format!(
+                "at most 4 tickets per person for event {}",
+                cart[0].event_id
+            ),
+        );
+        assert_eq!(
+            refused(&limit, &cart),
+            "You can book at most 4 tickets for Jazz Night."
+        );
+    }
+
+    #[test]
+    fn busy_answers_say_when_to_try_again() {
+        let busy = ApiError::Problem {
+            problem: Problem {
+                type_uri: "about:blank".into(),
+                title: "Service Unavailable".into(),
+                status: 503,
+                detail: "busy".into(),
+                code: ErrorCode::Unavailable,
+                errors: vec![],
+            },
+            retry_after: Some(3),
+        };
+        assert_eq!(
+            refused(&busy, &[]),
+            "The service is busy. Please try again in 3 seconds."
+        );
+        assert_eq!(
+            refused(&ApiError::Network, &[]),
+            "Network problem: check your connection and try again."
+        );
+    }
+}

@@ -1,0 +1,57 @@
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
+
+use crate::state::AuthState;
+use crate::state::session::use_session;
+
+/// Shows `children` to a signed-in user; sends anyone else to sign in, and back here after.
+#[component]
+pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    move || match session.state() {
+        AuthState::Restoring => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        AuthState::SignedOut => {
+            let here = format!("{}{}", location.pathname.get(), location.search.get());
+            let next = String::from(js_sys::encode_uri_component(&here));
+            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+        }
+        AuthState::SignedIn { .. } => children().into_any(),
+    }
+}
+
+/// Where to go after signing in: the `next` query if it is a path of this app (never
+/// another site), else the events page.
+pub fn next_path(next: Option<String>) -> String {
+    next.filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+/// On the sign-in and register pages: a signed-in visitor goes on to `next` at once.
+#[component]
+pub fn RedirectIfSignedIn(#[prop(into)] next: Signal<String>) -> impl IntoView {
+    let session = use_session();
+    move || {
+        session
+            .is_signed_in()
+            .then(|| view! { <Redirect path=next.get()/> })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_inside_the_app() {
+        assert_eq!(next_path(Some("/cart".into())), "/cart");
+        assert_eq!(
+            next_path(Some("/bookings?page=2".into())),
+            "/bookings?page=2"
+        );
+        assert_eq!(next_path(Some("//evil.example".into())), "/");
+        assert_eq!(next_path(Some("https://evil.example".into())), "/");
+        assert_eq!(next_path(None), "/");
+    }
+}

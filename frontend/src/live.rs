@@ -1,0 +1,180 @@
+//! The tab's one WebSocket to `/api/v1/ws`: subscribes to the events on screen, writes
+//! every `ticketUpdate` into [`LiveCounts`], and reconnects with backoff after a drop.
+//! A `hello` after a reconnect means updates may have been missed: the counts are
+//! forgotten and pages read theirs again.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use booking_dto::{ClientMessage, ServerMessage};
+use leptos::prelude::*;
+use uuid::Uuid;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use crate::state::LiveCounts;
+
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LONGEST_RETRY: Duration = Duration::from_secs(15);
+
+/// One connection and the callbacks that must live as long as it does.
+struct Connection {
+    socket: WebSocket,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_open: Closure<dyn FnMut()>,
+}
+
+struct Link {
+    counts: LiveCounts,
+    current: Option<Connection>,
+    /// Consecutive failed attempts, for the backoff.
+    failures: u32,
+    /// Set once the first `hello` arrived: a later one is a reconnect.
+    greeted: bool,
+}
+
+type Shared = Rc<RefCell<Link>>;
+
+/// Opens the socket and keeps it open for the life of the page.
+pub fn connect(counts: LiveCounts) {
+    let link: Shared = Rc::new(RefCell::new(Link {
+        counts,
+        current: None,
+        failures: 0,
+        greeted: false,
+    }));
+    open(&link);
+    // Whenever the set of events on screen changes, tell the server.
+    Effect::new(move || {
+        let watched = counts.watched();
+        subscribe(&link, watched);
+    });
+}
+
+fn socket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    Some(format!("{scheme}://{}/api/v1/ws", location.host().ok()?))
+}
+
+fn open(link: &Shared) {
+    let Some(url) = socket_url() else { return };
+    let Ok(socket) = WebSocket::new(&url) else {
+        retry_later(link);
+        return;
+    };
+
+    let on_open = {
+        let link = Rc::clone(link);
+        Closure::<dyn FnMut()>::new(move || {
+            let watched = {
+                let mut state = link.borrow_mut();
+                state.failures = 0;
+                state.counts.set_connected(true);
+                state.counts.watched_untracked()
+            };
+            subscribe(&link, watched);
+        })
+    };
+    let on_message = {
+        let link = Rc::clone(link);
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(text) = event.data().as_string() {
+                receive(&link, &text);
+            }
+        })
+    };
+    let on_close = {
+        let link = Rc::clone(link);
+        Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+            // The closed connection stays in `current` until the next attempt replaces it:
+            // dropping it here would free this very callback while it runs.
+            link.borrow().counts.set_connected(false);
+            retry_later(&link);
+        })
+    };
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    link.borrow_mut().current = Some(Connection {
+        socket,
+        _on_message: on_message,
+        _on_close: on_close,
+        _on_open: on_open,
+    });
+}
+
+/// Exponential backoff with jitter, so a restarted server is not hit by every tab at once.
+fn retry_later(link: &Shared) {
+    let delay = {
+        let mut state = link.borrow_mut();
+        state.failures = state.failures.saturating_add(1);
+        backoff(state.failures, js_sys::Math::random())
+    };
+    let link = Rc::clone(link);
+    set_timeout(move || open(&link), delay);
+}
+
+/// The wait before attempt `failures + 1`: doubling from [`FIRST_RETRY`] up to
+/// [`LONGEST_RETRY`], then up to half again at random.
+fn backoff(failures: u32, random: f64) -> Duration {
+    let doubled = FIRST_RETRY.saturating_mul(1 << failures.saturating_sub(1).min(8));
+    let base = doubled.min(LONGEST_RETRY);
+    base + base.mul_f64(random.clamp(0.0, 1.0) / 2.0)
+}
+
+fn receive(link: &Shared, text: &str) {
+    let Ok(message) = serde_json::from_str::<ServerMessage>(text) else {
+        return;
+    };
+    let counts = link.borrow().counts;
+    match message {
+        ServerMessage::Hello { .. } => {
+            let reconnected = std::mem::replace(&mut link.borrow_mut().greeted, true);
+            if reconnected {
+                counts.resync();
+            }
+        }
+        ServerMessage::TicketUpdate {
+            event_id,
+            tier_id,
+            remaining,
+            event_remaining,
+        } => counts.apply(event_id, tier_id, remaining, event_remaining),
+        ServerMessage::Error { .. } => {}
+    }
+}
+
+fn subscribe(link: &Shared, event_ids: Vec<Uuid>) {
+    let state = link.borrow();
+    let Some(connection) = &state.current else {
+        return;
+    };
+    if connection.socket.ready_state() != WebSocket::OPEN {
+        return;
+    }
+    if let Ok(frame) = serde_json::to_string(&ClientMessage::Subscribe { event_ids }) {
+        let _ = connection.socket.send_with_str(&frame);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_ceiling_with_jitter() {
+        assert_eq!(backoff(1, 0.0), Duration::from_millis(500));
+        assert_eq!(backoff(2, 0.0), Duration::from_secs(1));
+        assert_eq!(backoff(3, 0.0), Duration::from_secs(2));
+        assert_eq!(backoff(20, 0.0), LONGEST_RETRY);
+        assert_eq!(backoff(1, 1.0), Duration::from_millis(750));
+    }
+}

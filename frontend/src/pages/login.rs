@@ -1,0 +1,90 @@
+use booking_dto::{ErrorCode, LoginRequest};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::{self, ApiError};
+use crate::components::field::Field;
+use crate::components::require_auth::{RedirectIfSignedIn, next_path};
+use crate::state::session::use_session;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let next = Signal::derive(move || next_path(query.read().get("next")));
+    let navigate = use_navigate();
+
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let email_error = RwSignal::new(None::<String>);
+    let password_error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<String>);
+
+    let submit = Action::new_local(move |request: &LoginRequest| {
+        let request = request.clone();
+        async move { api::login(&request).await }
+    });
+    Effect::new(move || match submit.value().get() {
+        Some(Ok(auth)) => {
+            session.sign_in(auth);
+            navigate(&next.get_untracked(), Default::default());
+        }
+        Some(Err(error)) => form_error.set(Some(login_failure(&error))),
+        None => {}
+    });
+
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        form_error.set(None);
+        let missing = |value: &str| value.trim().is_empty().then(|| "is required".to_owned());
+        email_error.set(missing(&email.get()).map(|m| format!("Email {m}")));
+        password_error.set(missing(&password.get()).map(|m| format!("Password {m}")));
+        if email_error.get().is_some() || password_error.get().is_some() {
+            return;
+        }
+        submit.dispatch(LoginRequest {
+            email: email.get().trim().to_owned(),
+            password: password.get(),
+        });
+    };
+
+    view! {
+        <RedirectIfSignedIn next/>
+        <section class="page narrow">
+            <h1>"Sign in"</h1>
+            <form class="form" on:submit=on_submit novalidate>
+                {move || {
+                    form_error
+                        .get()
+                        .map(|message| view! { <p class="form-error" role="alert">{message}</p> })
+                }}
+                <Field id="login-email" label="Email" kind="email" autocomplete="email" value=email error=email_error/>
+                <Field
+                    id="login-password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="current-password"
+                    value=password
+                    error=password_error
+                />
+                <button type="submit" class="button button-primary" disabled=move || submit.pending().get()>
+                    {move || if submit.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+            <p class="form-alt">
+                "New here? "
+                <A href=move || format!("/register?next={}", String::from(js_sys::encode_uri_component(&next.get())))>
+                    "Create an account"
+                </A>
+            </p>
+        </section>
+    }
+}
+
+fn login_failure(error: &ApiError) -> String {
+    match error.code() {
+        Some(ErrorCode::Unauthorized) => "Wrong email or password.".to_owned(),
+        _ => error.message(),
+    }
+}
