@@ -1,10 +1,13 @@
 //! Pieces shared by several pages.
 
+pub mod auth_form;
 pub mod availability_badge;
 pub mod confirm_dialog;
 pub mod event_card;
 pub mod field;
 pub mod header;
+pub mod load_error;
 pub mod pagination;
+pub mod quantity_picker;
 pub mod require_auth;
 pub mod toasts;

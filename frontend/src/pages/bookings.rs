@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::load_error::LoadError;
 use crate::components::pagination::Pagination;
 use crate::components::require_auth::RequireAuth;
 use crate::format;
@@ -220,14 +221,7 @@ fn BookingList() -> impl IntoView {
                                     .into_any()
                             }
                         }
-                        Err(error) => {
-                            view! {
-                                <p class="load-error" role="alert">
-                                    "Your bookings could not be loaded. " {error.message()}
-                                </p>
-                            }
-                                .into_any()
-                        }
+                        Err(error) => view! { <LoadError what="Your bookings" error/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{self, ApiError};
 use crate::booking_messages::{self, Asked};
 use crate::browser;
+use crate::components::quantity_picker::QuantityPicker;
 use crate::format;
 use crate::state::CartLine;
 use crate::state::cart::use_cart;
@@ -166,7 +167,6 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
     let tier_id = line.tier_id;
     let event_id = line.event_id;
     let select_id = format!("cart-{tier_id}-quantity");
-    let label_for = select_id.clone();
     // What the per-person limit leaves for this line once the event's other lines count.
     let most =
         move || (line.max_per_person - cart.quantity_for_event(event_id, Some(tier_id))).max(1);
@@ -182,7 +182,6 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
             None
         }
     };
-    let tier_name = line.tier_name.clone();
     let line_total = format::money(line.total_cents(), &line.currency);
     let unit_price = format::money(line.unit_price_cents, &line.currency);
     let remove_label = format!("Remove {}", line.tier_name);
@@ -199,31 +198,13 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
                 {move || warning().map(|text| view! { <p class="cart-warning">{text}</p> })}
             </div>
             <div class="cart-line-actions">
-                <div class="field field-inline">
-                    <label for=label_for>
-                        "Quantity" <span class="visually-hidden">{format!(" for {tier_name}")}</span>
-                    </label>
-                    <select
-                        id=select_id
-                        on:change=move |event| {
-                            if let Ok(quantity) = event_target_value(&event).parse() {
-                                cart.set_quantity(tier_id, quantity);
-                            }
-                        }
-                    >
-                        {move || {
-                            (1..=most().max(quantity))
-                                .map(|n| {
-                                    view! {
-                                        <option value=n.to_string() selected=n == quantity>
-                                            {n.to_string()}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </select>
-                </div>
+                <QuantityPicker
+                    id=select_id
+                    tier_name=line.tier_name.clone()
+                    most=Signal::derive(move || most().max(quantity))
+                    selected=Signal::derive(move || quantity)
+                    on_change=Callback::new(move |n| cart.set_quantity(tier_id, n))
+                />
                 <p class="line-total">{line_total}</p>
                 <button
                     type="button"

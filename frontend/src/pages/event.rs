@@ -10,6 +10,8 @@ use uuid::Uuid;
 use crate::api;
 use crate::browser;
 use crate::components::availability_badge::AvailabilityBadge;
+use crate::components::load_error::LoadError;
+use crate::components::quantity_picker::QuantityPicker;
 use crate::format;
 use crate::state::cart::use_cart;
 use crate::state::counts::use_counts;
@@ -48,14 +50,7 @@ pub fn EventPage() -> impl IntoView {
                         Err(error) if error.code() == Some(ErrorCode::EventNotFound) => {
                             missing().into_any()
                         }
-                        Err(error) => {
-                            view! {
-                                <p class="load-error" role="alert">
-                                    "The event could not be loaded. " {error.message()}
-                                </p>
-                            }
-                                .into_any()
-                        }
+                        Err(error) => view! { <LoadError what="The event" error/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -159,7 +154,6 @@ fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
     };
 
     let labelled_by = heading_id.clone();
-    let label_for = select_id.clone();
     view! {
         <li class="tier" aria-labelledby=labelled_by>
             <div class="tier-info">
@@ -168,30 +162,14 @@ fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
                 <AvailabilityBadge remaining capacity=Signal::derive(move || capacity)/>
             </div>
             <div class="tier-actions">
-                <div class="field field-inline">
-                    <label for=label_for>
-                        "Quantity" <span class="visually-hidden">{format!(" for {tier_name}")}</span>
-                    </label>
-                    <select
-                        id=select_id
-                        disabled=unavailable
-                        on:change=move |event| {
-                            quantity.set(event_target_value(&event).parse().unwrap_or(1));
-                        }
-                    >
-                        {move || {
-                            (1..=most.get().max(1))
-                                .map(|n| {
-                                    view! {
-                                        <option value=n.to_string() selected=move || quantity.get() == n>
-                                            {n.to_string()}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </select>
-                </div>
+                <QuantityPicker
+                    id=select_id
+                    tier_name=tier_name.clone()
+                    most=most
+                    selected=quantity
+                    disabled=Signal::derive(unavailable)
+                    on_change=Callback::new(move |n| quantity.set(n))
+                />
                 <button type="button" class="button button-primary" disabled=unavailable on:click=add>
                     {move || {
                         if sold_out() {

@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::components::event_card::EventCard;
+use crate::components::load_error::LoadError;
 use crate::components::pagination::Pagination;
 use crate::state::counts::use_counts;
 
@@ -27,11 +28,7 @@ struct View {
 
 impl View {
     fn from_query(query: &leptos_router::params::ParamsMap) -> Self {
-        let sort_by = match query.get("sortBy").as_deref() {
-            Some("price") => EventSortBy::Price,
-            Some("title") => EventSortBy::Title,
-            _ => EventSortBy::Date,
-        };
+        let sort_by = parse_sort_by(query.get("sortBy").as_deref().unwrap_or_default());
         let sort_order = match query.get("sortOrder").as_deref() {
             Some("desc") => SortOrder::Desc,
             _ => SortOrder::Asc,
@@ -83,6 +80,15 @@ impl View {
             sort_by: Some(self.sort_by),
             sort_order: Some(self.sort_order),
         }
+    }
+}
+
+/// The `sortBy` of a URL or the sort select; anything else sorts by date.
+fn parse_sort_by(value: &str) -> EventSortBy {
+    match value {
+        "price" => EventSortBy::Price,
+        "title" => EventSortBy::Title,
+        _ => EventSortBy::Date,
     }
 }
 
@@ -153,11 +159,7 @@ pub fn EventsPage() -> impl IntoView {
     let go_sort = go.clone();
     let on_sort_by = move |event: leptos::ev::Event| {
         let mut next = view_state.get_untracked();
-        next.sort_by = match event_target_value(&event).as_str() {
-            "price" => EventSortBy::Price,
-            "title" => EventSortBy::Title,
-            _ => EventSortBy::Date,
-        };
+        next.sort_by = parse_sort_by(&event_target_value(&event));
         next.page = 1;
         go_sort(next, false);
     };
@@ -200,9 +202,19 @@ pub fn EventsPage() -> impl IntoView {
                 <div class="field">
                     <label for="event-sort">"Sort by"</label>
                     <select id="event-sort" on:change=on_sort_by>
-                        <option value="date" selected=move || view_state.get().sort_by == EventSortBy::Date>"Date"</option>
-                        <option value="price" selected=move || view_state.get().sort_by == EventSortBy::Price>"Price"</option>
-                        <option value="title" selected=move || view_state.get().sort_by == EventSortBy::Title>"Title"</option>
+                        {[(EventSortBy::Date, "Date"), (EventSortBy::Price, "Price"), (EventSortBy::Title, "Title")]
+                            .into_iter()
+                            .map(|(sort_by, label)| {
+                                view! {
+                                    <option
+                                        value=sort_by_value(sort_by)
+                                        selected=move || view_state.get().sort_by == sort_by
+                                    >
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                 </div>
                 <div class="field">
@@ -239,14 +251,7 @@ pub fn EventsPage() -> impl IntoView {
                                     .into_any()
                             }
                         }
-                        Err(error) => {
-                            view! {
-                                <p class="load-error" role="alert">
-                                    "Events could not be loaded. " {error.message()}
-                                </p>
-                            }
-                                .into_any()
-                        }
+                        Err(error) => view! { <LoadError what="Events" error/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -1,11 +1,11 @@
 use booking_dto::{ErrorCode, LoginRequest};
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError};
+use crate::components::auth_form::AuthForm;
 use crate::components::field::Field;
-use crate::components::require_auth::{RedirectIfSignedIn, next_path};
+use crate::components::require_auth::next_path;
 use crate::state::session::use_session;
 
 #[component]
@@ -50,35 +50,28 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     view! {
-        <RedirectIfSignedIn next/>
-        <section class="page narrow">
-            <h1>"Sign in"</h1>
-            <form class="form" on:submit=on_submit novalidate>
-                {move || {
-                    form_error
-                        .get()
-                        .map(|message| view! { <p class="form-error" role="alert">{message}</p> })
-                }}
-                <Field id="login-email" label="Email" kind="email" autocomplete="email" value=email error=email_error/>
-                <Field
-                    id="login-password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="current-password"
-                    value=password
-                    error=password_error
-                />
-                <button type="submit" class="button button-primary" disabled=move || submit.pending().get()>
-                    {move || if submit.pending().get() { "Signing in…" } else { "Sign in" }}
-                </button>
-            </form>
-            <p class="form-alt">
-                "New here? "
-                <A href=move || format!("/register?next={}", String::from(js_sys::encode_uri_component(&next.get())))>
-                    "Create an account"
-                </A>
-            </p>
-        </section>
+        <AuthForm
+            title="Sign in"
+            next
+            form_error
+            busy=submit.pending()
+            submit_label="Sign in"
+            busy_label="Signing in…"
+            on_submit
+            switch_prompt="New here?"
+            switch_path="/register"
+            switch_label="Create an account"
+        >
+            <Field id="login-email" label="Email" kind="email" autocomplete="email" value=email error=email_error/>
+            <Field
+                id="login-password"
+                label="Password"
+                kind="password"
+                autocomplete="current-password"
+                value=password
+                error=password_error
+            />
+        </AuthForm>
     }
 }
 

@@ -1,12 +1,12 @@
 use booking_domain::NewAccount;
 use booking_dto::{ErrorCode, RegisterRequest};
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
+use crate::components::auth_form::AuthForm;
 use crate::components::field::Field;
-use crate::components::require_auth::{RedirectIfSignedIn, next_path};
+use crate::components::require_auth::next_path;
 use crate::state::session::use_session;
 
 /// Per-field messages of one form, keyed by the request's field names.
@@ -98,36 +98,29 @@ pub fn RegisterPage() -> impl IntoView {
     };
 
     view! {
-        <RedirectIfSignedIn next/>
-        <section class="page narrow">
-            <h1>"Create an account"</h1>
-            <form class="form" on:submit=on_submit novalidate>
-                {move || {
-                    form_error
-                        .get()
-                        .map(|message| view! { <p class="form-error" role="alert">{message}</p> })
-                }}
-                <Field id="register-name" label="Name" autocomplete="name" value=name error=errors.name/>
-                <Field id="register-email" label="Email" kind="email" autocomplete="email" value=email error=errors.email/>
-                <Field
-                    id="register-password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="new-password"
-                    value=password
-                    error=errors.password
-                    hint="At least 8 characters, with a letter and a digit."
-                />
-                <button type="submit" class="button button-primary" disabled=move || submit.pending().get()>
-                    {move || if submit.pending().get() { "Creating account…" } else { "Create account" }}
-                </button>
-            </form>
-            <p class="form-alt">
-                "Already have an account? "
-                <A href=move || format!("/login?next={}", String::from(js_sys::encode_uri_component(&next.get())))>
-                    "Sign in"
-                </A>
-            </p>
-        </section>
+        <AuthForm
+            title="Create an account"
+            next
+            form_error
+            busy=submit.pending()
+            submit_label="Create account"
+            busy_label="Creating account…"
+            on_submit
+            switch_prompt="Already have an account?"
+            switch_path="/login"
+            switch_label="Sign in"
+        >
+            <Field id="register-name" label="Name" autocomplete="name" value=name error=errors.name/>
+            <Field id="register-email" label="Email" kind="email" autocomplete="email" value=email error=errors.email/>
+            <Field
+                id="register-password"
+                label="Password"
+                kind="password"
+                autocomplete="new-password"
+                value=password
+                error=errors.password
+                hint="At least 8 characters, with a letter and a digit."
+            />
+        </AuthForm>
     }
 }
