@@ -38,7 +38,7 @@ const WINDOW_HEIGHT: u32 = 900;
 
 /// Chromium flags that work on these machines (see TOOLCHAIN.md): headless, no sandbox
 /// (root in a container), nothing that reaches for the network on its own.
-const CHROMIUM_FLAGS: [&str; 10] = [
+const CHROMIUM_FLAGS: [&str; 12] = [
     "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
@@ -49,6 +49,10 @@ const CHROMIUM_FLAGS: [&str; 10] = [
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1280,900",
+    // A tab in the background keeps its timers and work on time, as a person's second
+    // window on screen would: the two-tab tests act in both at once.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
 ];
 
 /// One browser test at a time: each runs a server, a chromedriver, one or two Chromiums
