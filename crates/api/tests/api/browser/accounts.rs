@@ -120,7 +120,11 @@ async fn two_tabs_refreshing_at_the_same_instant_both_stay_signed_in() {
     browser.sign_in("alice@example.com", "Alice Archer").await;
     let first = browser.driver().window().await.unwrap();
     let second = browser.driver().new_tab().await.unwrap();
-    browser.driver().switch_to_window(second.clone()).await.unwrap();
+    browser
+        .driver()
+        .switch_to_window(second.clone())
+        .await
+        .unwrap();
     browser.open("/").await;
     browser.wait_signed_in_as("Alice Archer").await;
 
@@ -130,12 +134,24 @@ async fn two_tabs_refreshing_at_the_same_instant_both_stay_signed_in() {
     let at: f64 = browser.js("return Date.now() + 1500").await;
     let reload_at = format!("setTimeout(() => location.reload(), {at} - Date.now())");
     for tab in [&first, &second] {
-        browser.driver().switch_to_window(tab.clone()).await.unwrap();
-        browser.driver().execute(&reload_at, Vec::new()).await.unwrap();
+        browser
+            .driver()
+            .switch_to_window(tab.clone())
+            .await
+            .unwrap();
+        browser
+            .driver()
+            .execute(&reload_at, Vec::new())
+            .await
+            .unwrap();
     }
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     for tab in [&first, &second] {
-        browser.driver().switch_to_window(tab.clone()).await.unwrap();
+        browser
+            .driver()
+            .switch_to_window(tab.clone())
+            .await
+            .unwrap();
         browser.wait_signed_in_as("Alice Archer").await;
     }
     // And the sign-in is still good for the next refresh.

@@ -1,8 +1,8 @@
 //! The whole way through: register, find an event, fill the cart, check out, cancel.
 
-use thirtyfour::By;
+use thirtyfour::{By, Key};
 
-use super::harness::{UI_TIMEOUT, WebApp, normalized};
+use super::harness::{Browser, UI_TIMEOUT, WebApp, normalized};
 use crate::helpers::PASSWORD;
 
 const FESTIVAL: &str = "Summer Open Air Festival";
@@ -45,6 +45,16 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
         .wait_for_path(&format!("/events/{}", festival.id))
         .await;
 
+    // Back restores the search, from the URL.
+    browser.driver().back().await.unwrap();
+    browser.wait_for_path("/").await;
+    browser.wait_for_cards(&[FESTIVAL]).await;
+    assert!(browser.location().await.contains("search=Summer"));
+    let search = browser.field("Search events").await.value().await.unwrap();
+    assert_eq!(search.as_deref(), Some("Summer"));
+    browser.click_link(FESTIVAL).await;
+    browser.wait_for_heading(FESTIVAL).await;
+
     // Two tiers into the cart.
     browser.add_to_cart("General Admission", 2).await;
     browser.add_to_cart("VIP", 1).await;
@@ -85,16 +95,15 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
     assert_eq!(app.remaining(general.id).await, 798);
     assert_eq!(app.remaining(vip.id).await, 49);
 
-    // Cancel it through the dialog.
-    browser
+    // The cancel dialog works from the keyboard: the safe answer has focus, Tab stays
+    // inside, Escape closes it and focus goes back to the button that opened it.
+    let cancel_button = browser
         .booking(&reference)
         .await
         .find(By::XPath(".//button[normalize-space()='Cancel booking']"))
         .await
-        .unwrap()
-        .click()
-        .await
         .unwrap();
+    cancel_button.click().await.unwrap();
     let dialog = browser
         .find("the open cancel dialog", By::XPath("//dialog[@open]"))
         .await;
@@ -106,6 +115,39 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
         .await
         .unwrap();
     assert_eq!(normalized(&title), format!("Cancel booking {reference}?"));
+    assert_eq!(focused_text(&browser).await, "Keep booking");
+    for expected in ["Yes, cancel it", "Keep booking", "Yes, cancel it"] {
+        press(&browser, Key::Tab).await;
+        assert_eq!(
+            focused_text(&browser).await,
+            expected,
+            "Tab cycles in the dialog"
+        );
+    }
+    press(&browser, Key::Escape).await;
+    browser
+        .eventually("the dialog closed by Escape", UI_TIMEOUT, async || {
+            let open = browser
+                .driver()
+                .find_all(By::XPath("//dialog[@open]"))
+                .await
+                .ok()?;
+            open.is_empty().then_some(())
+        })
+        .await;
+    let focused = browser.driver().active_element().await.unwrap();
+    assert_eq!(
+        focused.element_id(),
+        cancel_button.element_id(),
+        "focus returns"
+    );
+    assert_eq!(app.remaining(vip.id).await, 49, "Escape cancels nothing");
+
+    // Cancel it for real.
+    cancel_button.click().await.unwrap();
+    browser
+        .find("the open cancel dialog", By::XPath("//dialog[@open]"))
+        .await;
     browser.screenshot("cancel-dialog").await;
     browser.click_button("Yes, cancel it").await;
     browser
@@ -138,4 +180,14 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
     app.assert_conservation().await;
 
     browser.quit().await;
+}
+
+async fn focused_text(browser: &Browser) -> String {
+    let focused = browser.driver().active_element().await.unwrap();
+    normalized(&focused.text().await.unwrap())
+}
+
+async fn press(browser: &Browser, key: Key) {
+    let focused = browser.driver().active_element().await.unwrap();
+    focused.send_keys(key).await.unwrap();
 }
