@@ -96,7 +96,8 @@ _wasm-bindgen:
     set -euo pipefail
     if ! wasm-bindgen --version 2>/dev/null | grep -q "{{ wasm_bindgen_version }}"; then
         echo "installing wasm-bindgen-cli {{ wasm_bindgen_version }} (a few minutes, once)"
-        cargo install wasm-bindgen-cli --version "{{ wasm_bindgen_version }}"
+        # --force: cargo may remember an install whose binary is gone or is another version.
+        cargo install wasm-bindgen-cli --version "{{ wasm_bindgen_version }}" --force
     fi
 
 # wasm-opt from npm's binaryen: Debian's older binaryen breaks the module in Chromium.
