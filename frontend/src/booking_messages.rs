@@ -39,6 +39,10 @@ pub fn refused(error: &ApiError, asked: &[Asked]) -> String {
             format!("Sorry, tickets for {title} are no longer available.")
         }
         Some(ErrorCode::TicketLimitExceeded) => match about {
+            // With a limit of one, the refusal means the buyer already holds a ticket.
+            Some(item) if item.max_per_person == 1 => {
+                format!("You already have a ticket for {title}: one per person.")
+            }
             Some(item) => format!(
                 "You can book at most {} tickets for {title}.",
                 item.max_per_person
@@ -102,6 +106,17 @@ mod tests {
         assert_eq!(
             refused(&limit, &cart),
             "You can book at most 4 tickets for Jazz Night."
+        );
+        let already = conflict(
+            ErrorCode::TicketLimitExceeded,
+            format!(
+                "at most 1 tickets per person for event {}",
+                cart[1].event_id
+            ),
+        );
+        assert_eq!(
+            refused(&already, &cart),
+            "You already have a ticket for Limited Concert: one per person."
         );
     }
 
