@@ -417,6 +417,15 @@ impl Browser {
         assert_eq!(inner, width, "the viewport is as wide as the window");
     }
 
+    /// Screenshots `<name>-375.png` and `<name>-1280.png` (phone and desktop), leaving
+    /// the window at 1280 px.
+    pub async fn screenshots(&self, name: &str) {
+        self.set_width(375).await;
+        self.screenshot(&format!("{name}-375")).await;
+        self.set_width(1280).await;
+        self.screenshot(&format!("{name}-1280")).await;
+    }
+
     /// Runs `script` in the page and decodes what it returns.
     pub async fn js<T: DeserializeOwned>(&self, script: &str) -> T {
         self.driver

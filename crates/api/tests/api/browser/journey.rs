@@ -59,7 +59,7 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
     browser.add_to_cart("General Admission", 2).await;
     browser.add_to_cart("VIP", 1).await;
     browser.wait_for_nav_link("Cart", "Cart (3)").await;
-    browser.screenshot("event-page").await;
+    browser.screenshots("event-page").await;
 
     // The cart adds up: 2 × $10 + 1 × $100.
     browser.nav_link("Cart").await.click().await.unwrap();
@@ -73,7 +73,7 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
         .await
         .unwrap();
     assert_eq!(lines.len(), 2, "one line per tier");
-    browser.screenshot("cart").await;
+    browser.screenshots("cart").await;
 
     // Check out: a toast with the reference, then My bookings.
     browser.click_button("Checkout").await;
@@ -91,7 +91,7 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
         .wait_for_booking_status(&reference, "Confirmed")
         .await;
     browser.wait_for_nav_link("Cart", "Cart (0)").await;
-    browser.screenshot("my-bookings").await;
+    browser.screenshots("my-bookings").await;
     assert_eq!(app.remaining(general.id).await, 798);
     assert_eq!(app.remaining(vip.id).await, 49);
 
@@ -148,7 +148,7 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
     browser
         .find("the open cancel dialog", By::XPath("//dialog[@open]"))
         .await;
-    browser.screenshot("cancel-dialog").await;
+    browser.screenshots("cancel-dialog").await;
     browser.click_button("Yes, cancel it").await;
     browser
         .wait_for_toast(&format!("Booking {reference} cancelled."))
