@@ -14,7 +14,7 @@ pub struct Actor {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CancelRejection {
-    /// Not the buyer, not an organizer of one of its events, not an admin.
+    /// Not the buyer, not the organizer of every one of its events, not an admin.
     #[error("you may not cancel this booking")]
     NotAllowed,
     #[error("the booking is already cancelled")]
@@ -24,16 +24,22 @@ pub enum CancelRejection {
 }
 
 /// Decides a cancellation of a booking owned by `owner` whose events are run by
-/// `organizers`, currently in `status`.
+/// `organizers`, currently in `status`. An organizer cancels only a booking all of whose
+/// events are theirs: a booking is all or nothing, so cancelling it would also cancel
+/// another organizer's tickets.
 pub fn check_cancel(
     actor: Actor,
     owner: Uuid,
     organizers: &[Uuid],
     status: BookingStatus,
 ) -> Result<(), CancelRejection> {
+    let organizes_all = !organizers.is_empty()
+        && organizers
+            .iter()
+            .all(|organizer| *organizer == actor.user_id);
     let allowed = actor.user_id == owner
         || actor.role == Role::Admin
-        || (actor.role == Role::Organizer && organizers.contains(&actor.user_id));
+        || (actor.role == Role::Organizer && organizes_all);
     if !allowed {
         return Err(CancelRejection::NotAllowed);
     }
@@ -77,6 +83,25 @@ mod tests {
                 Err(CancelRejection::NotAllowed)
             );
         }
+    }
+
+    #[test]
+    fn an_organizer_of_only_some_of_its_events_may_not() {
+        let buyer = Uuid::new_v4();
+        let organizer = actor(Role::Organizer);
+        let both = [organizer.user_id, Uuid::new_v4()];
+        assert_eq!(
+            check_cancel(organizer, buyer, &both, BookingStatus::Confirmed),
+            Err(CancelRejection::NotAllowed)
+        );
+        assert_eq!(
+            check_cancel(actor(Role::Admin), buyer, &both, BookingStatus::Confirmed),
+            Ok(())
+        );
+        assert_eq!(
+            check_cancel(organizer, buyer, &[], BookingStatus::Confirmed),
+            Err(CancelRejection::NotAllowed)
+        );
     }
 
     #[test]

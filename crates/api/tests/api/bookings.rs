@@ -576,6 +576,44 @@ async fn only_the_buyer_the_organizer_or_an_admin_may_cancel() {
 }
 
 #[tokio::test]
+async fn an_organizer_may_not_cancel_a_booking_that_holds_another_organizers_tickets() {
+    let app = spawn_app().await;
+    let mine = app
+        .create_event(&EventSpec::published("Mine", 4, vec![("GA", 1_000, 5)]))
+        .await;
+    let theirs = app
+        .create_event(&EventSpec::published("Theirs", 4, vec![("GA", 2_000, 5)]))
+        .await;
+    let buyer = &app.buyers(1).await[0];
+    let booking: Booking = app
+        .booked(
+            &buyer.token,
+            &json!([
+                { "tierId": mine.tier_ids[0], "quantity": 1 },
+                { "tierId": theirs.tier_ids[0], "quantity": 2 },
+            ]),
+        )
+        .await;
+    let organizer = app.token_for_role(&mine.organizer_email, "organizer").await;
+    let response = cancel(&app, &organizer, booking.id).await;
+    expect_problem(response, StatusCode::NOT_FOUND, "BookingNotFound").await;
+    assert_eq!(
+        app.remaining(theirs.tier_ids[0]).await,
+        3,
+        "their tickets stay sold"
+    );
+    assert_eq!(app.remaining(mine.tier_ids[0]).await, 4);
+
+    let admin = app.token_for_role("root@example.com", "admin").await;
+    assert_eq!(
+        cancel(&app, &admin, booking.id).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.remaining(theirs.tier_ids[0]).await, 5);
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
 async fn a_lock_wait_past_the_timeout_is_a_503_with_retry_after_and_books_nothing() {
     use diesel_async::SimpleAsyncConnection;
     let app = crate::helpers::spawn_app_with(|config| {
