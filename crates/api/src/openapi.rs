@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes,
 //! served at `/api/openapi.json` with a browsable page at `/api/docs`.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -115,7 +115,13 @@ impl Modify for SharedProblems {
                 if operation.request_body.is_some() {
                     shared.extend(SHARED_WITH_BODY);
                 }
-                if operation.security.is_some() {
+                // A token that may be left out (an empty requirement among the options)
+                // is never refused: a bad one reads as no token at all.
+                let token_required = operation
+                    .security
+                    .as_ref()
+                    .is_some_and(|options| !options.contains(&SecurityRequirement::default()));
+                if token_required {
                     shared.extend(SHARED_WITH_TOKEN);
                 }
                 for (status, description) in shared {

@@ -21,6 +21,11 @@ pub fn may_manage(actor: Actor, organizer_id: Uuid) -> bool {
     actor.role == Role::Admin || (actor.role == Role::Organizer && actor.user_id == organizer_id)
 }
 
+/// Who sees an event: everyone once it is out of draft; a draft only those who manage it.
+pub fn may_see(viewer: Option<Actor>, organizer_id: Uuid, status: EventStatus) -> bool {
+    status != EventStatus::Draft || viewer.is_some_and(|actor| may_manage(actor, organizer_id))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTier {
     pub name: String,
@@ -484,5 +489,34 @@ mod tests {
         assert!(may_manage(as_role(Uuid::new_v4(), Role::Admin), owner));
         assert!(!may_manage(as_role(Uuid::new_v4(), Role::Organizer), owner));
         assert!(!may_manage(as_role(owner, Role::Customer), owner));
+    }
+
+    #[test]
+    fn a_draft_is_seen_only_by_those_who_manage_it() {
+        let owner = Uuid::new_v4();
+        let as_role = |user_id, role| Some(Actor { user_id, role });
+        assert!(may_see(None, owner, EventStatus::Published));
+        assert!(may_see(None, owner, EventStatus::Cancelled));
+        assert!(!may_see(None, owner, EventStatus::Draft));
+        assert!(may_see(
+            as_role(owner, Role::Organizer),
+            owner,
+            EventStatus::Draft
+        ));
+        assert!(may_see(
+            as_role(Uuid::new_v4(), Role::Admin),
+            owner,
+            EventStatus::Draft
+        ));
+        assert!(!may_see(
+            as_role(Uuid::new_v4(), Role::Organizer),
+            owner,
+            EventStatus::Draft
+        ));
+        assert!(!may_see(
+            as_role(owner, Role::Customer),
+            owner,
+            EventStatus::Draft
+        ));
     }
 }

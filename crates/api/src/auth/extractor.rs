@@ -6,7 +6,7 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use booking_domain::Role;
+use booking_domain::{Actor, Role};
 use uuid::Uuid;
 
 use super::jwt::TokenError;
@@ -17,6 +17,16 @@ use crate::state::AppState;
 pub struct AuthUser {
     pub id: Uuid,
     pub role: Role,
+}
+
+impl AuthUser {
+    /// The caller as the domain rules see them.
+    pub fn actor(self) -> Actor {
+        Actor {
+            user_id: self.id,
+            role: self.role,
+        }
+    }
 }
 
 impl FromRequest for AuthUser {

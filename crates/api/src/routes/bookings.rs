@@ -3,7 +3,7 @@
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
 use booking_domain::{
-    Actor, BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
+    BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
 };
 use booking_dto::Problem;
 use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page};
@@ -203,16 +203,7 @@ pub async fn cancel(
 ) -> Result<web::Json<Booking>, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::BookingNotFound)?;
     let mut conn = state.pool.get().await?;
-    let cancelled = bookings::cancel(
-        &mut conn,
-        id,
-        Actor {
-            user_id: caller.id,
-            role: caller.role,
-        },
-        Utc::now(),
-    )
-    .await?;
+    let cancelled = bookings::cancel(&mut conn, id, caller.actor(), Utc::now()).await?;
     state.live.committed(cancelled.changes);
     Ok(web::Json(to_dto(&cancelled.booking)))
 }

@@ -1,6 +1,7 @@
 //! The public catalogue: upcoming published events, and one event with its tiers.
 
 use actix_web::web;
+use booking_domain::organizing;
 use booking_domain::{EventStatus, Pagination};
 use booking_dto::Problem;
 use booking_dto::{Event, EventListParams, EventSortBy, Page, SortOrder, Tier};
@@ -8,6 +9,7 @@ use booking_persistence::events::{self, EventListQuery, EventRecord, EventSort};
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::auth::AuthUser;
 use crate::problem::ApiError;
 use crate::query::ValidQuery;
 use crate::state::AppState;
@@ -65,7 +67,8 @@ pub async fn list(
     )))
 }
 
-/// A published event. Drafts are not shown to the public: for them this is a 404.
+/// An event. A draft is shown only to its organizer and admins: for anyone else it is a
+/// 404, as if it did not exist.
 #[utoipa::path(
     get,
     path = "/api/v1/events/{id}",
@@ -75,11 +78,14 @@ pub async fn list(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = Event),
-        (status = 404, description = "No such event, or a draft (EventNotFound)", body = Problem, content_type = "application/problem+json")
-    )
+        (status = 404, description = "No such event, or a draft of someone else's (EventNotFound)", body = Problem, content_type = "application/problem+json")
+    ),
+    security((), ("bearer" = []))
 )]
 pub async fn detail(
     state: web::Data<AppState>,
+    // A missing or bad token reads as the public: the event may still be shown.
+    caller: Option<AuthUser>,
     id: web::Path<String>,
 ) -> Result<web::Json<Event>, ApiError> {
     let not_found = || ApiError::EventNotFound("No event with this id.".into());
@@ -87,7 +93,13 @@ pub async fn detail(
     let mut conn = state.pool.get().await?;
     let event = events::find(&mut conn, id)
         .await?
-        .filter(|event| event.status != EventStatus::Draft)
+        .filter(|event| {
+            organizing::may_see(
+                caller.map(AuthUser::actor),
+                event.organizer_id,
+                event.status,
+            )
+        })
         .ok_or_else(not_found)?;
     Ok(web::Json(to_dto(&event)))
 }

@@ -2,10 +2,10 @@
 //! draft, change a tier, and watch sales.
 
 use actix_web::{HttpResponse, web};
+use booking_domain::Role;
 use booking_domain::organizing::{
     self, EventChanges, NewEvent, RawEventFields, RawTier, TierChanges,
 };
-use booking_domain::{Actor, Role};
 use booking_dto::Problem;
 use booking_dto::{
     CreateEventRequest, Event, OrganizerEvent, Tier, UpdateEventRequest, UpdateTierRequest,
@@ -19,13 +19,6 @@ use crate::auth::AuthUser;
 use crate::json::ValidJson;
 use crate::problem::ApiError;
 use crate::state::AppState;
-
-fn actor(caller: AuthUser) -> Actor {
-    Actor {
-        user_id: caller.id,
-        role: caller.role,
-    }
-}
 
 fn require_organizer(caller: AuthUser) -> Result<(), ApiError> {
     match caller.role {
@@ -47,7 +40,7 @@ async fn managed_event(
     let event = events::find(&mut *state.pool.get().await?, id)
         .await?
         .ok_or_else(not_found)?;
-    if !organizing::may_manage(actor(caller), event.organizer_id) {
+    if !organizing::may_manage(caller.actor(), event.organizer_id) {
         return Err(ApiError::Forbidden(
             "This event belongs to another organizer.",
         ));

@@ -160,3 +160,38 @@ async fn an_event_shows_its_tiers_and_drafts_stay_hidden() {
         expect_problem(response, StatusCode::NOT_FOUND, "EventNotFound").await;
     }
 }
+
+#[tokio::test]
+async fn a_draft_is_shown_to_its_organizer_and_admins_only() {
+    let app = spawn_app().await;
+    let draft = app
+        .create_event(&EventSpec {
+            status: "draft",
+            ..EventSpec::published("Work in progress", 4, vec![("A", 1, 1)])
+        })
+        .await;
+    let path = format!("/api/v1/events/{}", draft.id);
+    let owner = app
+        .token_for_role(&draft.organizer_email, "organizer")
+        .await;
+    let admin = app.token_for_role("root@example.com", "admin").await;
+    for token in [&owner, &admin] {
+        let shown: Event = app.get_ok(Some(token), &path).await;
+        assert_eq!(shown.title, "Work in progress");
+        assert_eq!(shown.status, booking_dto::EventStatus::Draft);
+    }
+    let other = app
+        .token_for_role("someone-else@example.com", "organizer")
+        .await;
+    let buyer = app.buyers(1).await.remove(0).token;
+    for token in [other.as_str(), buyer.as_str(), "not-a-token"] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, StatusCode::NOT_FOUND, "EventNotFound").await;
+    }
+}
