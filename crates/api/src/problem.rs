@@ -241,21 +241,25 @@ impl From<events::EventChangeError> for ApiError {
     }
 }
 
-impl From<events::ResizeTierError> for ApiError {
-    fn from(error: events::ResizeTierError) -> Self {
+impl From<events::TierChangeError> for ApiError {
+    fn from(error: events::TierChangeError) -> Self {
         match error {
-            events::ResizeTierError::NotFound => {
+            events::TierChangeError::NotFound => {
                 Self::NotFound("No such tier in this event.".into())
             }
-            events::ResizeTierError::Rejected(rejection) => {
+            events::TierChangeError::Rejected(rejection) => {
                 Self::EventStateConflict(rejection.to_string())
             }
-            events::ResizeTierError::BelowSold(below) => Self::CapacityBelowSold(below.to_string()),
-            events::ResizeTierError::NameTaken => Self::invalid(ValidationErrors::single(
+            events::TierChangeError::BelowSold(below) => Self::CapacityBelowSold(below.to_string()),
+            events::TierChangeError::NameTaken => Self::invalid(ValidationErrors::single(
                 "name",
                 "another tier of this event has this name",
             )),
-            events::ResizeTierError::Db(db) => db.into(),
+            events::TierChangeError::Invalid(errors) => Self::invalid(errors),
+            events::TierChangeError::Refused(refusal) => {
+                Self::EventStateConflict(refusal.to_string())
+            }
+            events::TierChangeError::Db(db) => db.into(),
         }
     }
 }

@@ -34,6 +34,115 @@ pub struct NewTier {
     pub capacity: i32,
 }
 
+impl NewTier {
+    /// A tier added to an existing event (field names without a prefix).
+    pub fn parse(raw: &RawTier) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let tier = Self::collect(&mut errors, "", raw);
+        if errors.is_empty() {
+            Ok(tier)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Checks `raw`, reporting problems under `prefix` + the field's name.
+    fn collect(errors: &mut ValidationErrors, prefix: &str, raw: &RawTier) -> Self {
+        let name = text(errors, &format!("{prefix}name"), &raw.name, 100, true);
+        if !(0..=MAX_PRICE_CENTS).contains(&raw.price_cents) {
+            errors.push(
+                format!("{prefix}priceCents"),
+                format!("must be between 0 and {MAX_PRICE_CENTS}"),
+            );
+        }
+        let currency = raw.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            errors.push(
+                format!("{prefix}currency"),
+                "must be a three-letter ISO 4217 code",
+            );
+        }
+        let capacity = match i32::try_from(raw.capacity) {
+            Ok(capacity) if i64::from(capacity) <= MAX_CAPACITY && capacity >= 0 => capacity,
+            _ => {
+                errors.push(
+                    format!("{prefix}capacity"),
+                    format!("must be between 0 and {MAX_CAPACITY}"),
+                );
+                0
+            }
+        };
+        Self {
+            name,
+            price_cents: raw.price_cents,
+            currency,
+            capacity,
+        }
+    }
+}
+
+/// One of an event's tiers as far as adding or removing one is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingTier {
+    pub name: String,
+    pub currency: String,
+}
+
+/// Whether `tier` may join an event that has `existing` tiers: a new name, the event's
+/// currency, and no more than the most tiers an event may have.
+pub fn check_add_tier(existing: &[ExistingTier], tier: &NewTier) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    if existing.len() >= MAX_TIERS {
+        errors.push("tiers", format!("an event has at most {MAX_TIERS} tiers"));
+    }
+    let lower = tier.name.to_lowercase();
+    if existing
+        .iter()
+        .any(|other| other.name.to_lowercase() == lower)
+    {
+        errors.push("name", "another tier of this event has this name");
+    }
+    if let Some(other) = existing
+        .iter()
+        .find(|other| other.currency != tier.currency)
+    {
+        errors.push(
+            "currency",
+            format!(
+                "must be {}, the currency of the event's other tiers",
+                other.currency
+            ),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RemoveTierRejection {
+    #[error("this tier has bookings; lower its capacity to stop its sales instead")]
+    HasBookings,
+    #[error("an event keeps at least one tier")]
+    LastTier,
+}
+
+/// Whether a tier may go: only one that was never booked, and never the event's last.
+pub fn check_remove_tier(
+    ever_booked: bool,
+    tiers_of_event: usize,
+) -> Result<(), RemoveTierRejection> {
+    if ever_booked {
+        return Err(RemoveTierRejection::HasBookings);
+    }
+    if tiers_of_event <= 1 {
+        return Err(RemoveTierRejection::LastTier);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
     pub title: String,
@@ -162,45 +271,12 @@ impl NewEvent {
         let mut names = std::collections::HashSet::new();
         let mut parsed = Vec::with_capacity(tiers.len());
         for (index, tier) in tiers.iter().enumerate() {
-            let name = text(
-                &mut errors,
-                &format!("tiers[{index}].name"),
-                &tier.name,
-                100,
-                true,
-            );
-            if !name.is_empty() && !names.insert(name.to_lowercase()) {
-                errors.push(format!("tiers[{index}].name"), "appears more than once");
+            let prefix = format!("tiers[{index}].");
+            let tier = NewTier::collect(&mut errors, &prefix, tier);
+            if !tier.name.is_empty() && !names.insert(tier.name.to_lowercase()) {
+                errors.push(format!("{prefix}name"), "appears more than once");
             }
-            if !(0..=MAX_PRICE_CENTS).contains(&tier.price_cents) {
-                errors.push(
-                    format!("tiers[{index}].priceCents"),
-                    format!("must be between 0 and {MAX_PRICE_CENTS}"),
-                );
-            }
-            let currency = tier.currency.trim().to_ascii_uppercase();
-            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-                errors.push(
-                    format!("tiers[{index}].currency"),
-                    "must be a three-letter ISO 4217 code",
-                );
-            }
-            let capacity = match i32::try_from(tier.capacity) {
-                Ok(capacity) if i64::from(capacity) <= MAX_CAPACITY && capacity >= 0 => capacity,
-                _ => {
-                    errors.push(
-                        format!("tiers[{index}].capacity"),
-                        format!("must be between 0 and {MAX_CAPACITY}"),
-                    );
-                    0
-                }
-            };
-            parsed.push(NewTier {
-                name,
-                price_cents: tier.price_cents,
-                currency,
-                capacity,
-            });
+            parsed.push(tier);
         }
         if parsed
             .windows(2)
@@ -489,6 +565,56 @@ mod tests {
         assert!(may_manage(as_role(Uuid::new_v4(), Role::Admin), owner));
         assert!(!may_manage(as_role(Uuid::new_v4(), Role::Organizer), owner));
         assert!(!may_manage(as_role(owner, Role::Customer), owner));
+    }
+
+    #[test]
+    fn a_tier_joins_an_event_with_a_new_name_in_its_currency() {
+        let existing = [ExistingTier {
+            name: "VIP".into(),
+            currency: "USD".into(),
+        }];
+        let tier = NewTier::parse(&raw_tier("Balcony")).unwrap();
+        assert_eq!(check_add_tier(&existing, &tier), Ok(()));
+        let same_name = NewTier::parse(&raw_tier("vip")).unwrap();
+        assert_eq!(
+            fields(check_add_tier(&existing, &same_name).unwrap_err()),
+            ["name"]
+        );
+        let euros = NewTier::parse(&RawTier {
+            currency: "eur".into(),
+            ..raw_tier("Balcony")
+        })
+        .unwrap();
+        assert_eq!(
+            fields(check_add_tier(&existing, &euros).unwrap_err()),
+            ["currency"]
+        );
+        let full: Vec<ExistingTier> = (0..MAX_TIERS)
+            .map(|i| ExistingTier {
+                name: format!("T{i}"),
+                currency: "USD".into(),
+            })
+            .collect();
+        assert_eq!(fields(check_add_tier(&full, &tier).unwrap_err()), ["tiers"]);
+        let bad = NewTier::parse(&RawTier {
+            price_cents: -1,
+            capacity: -1,
+            ..raw_tier(" ")
+        });
+        assert_eq!(fields(bad.unwrap_err()), ["name", "priceCents", "capacity"]);
+    }
+
+    #[test]
+    fn only_a_never_booked_tier_that_is_not_the_last_may_go() {
+        assert_eq!(check_remove_tier(false, 2), Ok(()));
+        assert_eq!(
+            check_remove_tier(true, 2),
+            Err(RemoveTierRejection::HasBookings)
+        );
+        assert_eq!(
+            check_remove_tier(false, 1),
+            Err(RemoveTierRejection::LastTier)
+        );
     }
 
     #[test]

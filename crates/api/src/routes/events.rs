@@ -5,7 +5,7 @@ use booking_domain::organizing;
 use booking_domain::{EventStatus, Pagination};
 use booking_dto::Problem;
 use booking_dto::{Event, EventListParams, EventSortBy, Page, SortOrder, Tier};
-use booking_persistence::events::{self, EventListQuery, EventRecord, EventSort};
+use booking_persistence::events::{self, EventListQuery, EventRecord, EventSort, TierRecord};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -104,6 +104,17 @@ pub async fn detail(
     Ok(web::Json(to_dto(&event)))
 }
 
+pub fn tier_to_dto(tier: &TierRecord) -> Tier {
+    Tier {
+        id: tier.id,
+        name: tier.name.clone(),
+        price_cents: tier.price_cents,
+        currency: tier.currency.clone(),
+        capacity: tier.capacity,
+        remaining: tier.remaining,
+    }
+}
+
 pub fn to_dto(event: &EventRecord) -> Event {
     Event {
         id: event.id,
@@ -120,17 +131,6 @@ pub fn to_dto(event: &EventRecord) -> Event {
         total_tickets: event.total_tickets(),
         remaining_tickets: event.remaining_tickets(),
         lowest_price_cents: event.lowest_price_cents(),
-        tiers: event
-            .tiers
-            .iter()
-            .map(|tier| Tier {
-                id: tier.id,
-                name: tier.name.clone(),
-                price_cents: tier.price_cents,
-                currency: tier.currency.clone(),
-                capacity: tier.capacity,
-                remaining: tier.remaining,
-            })
-            .collect(),
+        tiers: event.tiers.iter().map(tier_to_dto).collect(),
     }
 }

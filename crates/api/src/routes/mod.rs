@@ -44,7 +44,12 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/events/{id}/publish").post(organizer::publish))
     .service(web::resource("/events/{id}/cancel").post(organizer::cancel))
-    .service(web::resource("/events/{id}/tiers/{tier_id}").patch(organizer::update_tier))
+    .service(web::resource("/events/{id}/tiers").post(organizer::add_tier))
+    .service(
+        web::resource("/events/{id}/tiers/{tier_id}")
+            .patch(organizer::update_tier)
+            .delete(organizer::remove_tier),
+    )
     .service(web::resource("/organizer/events").get(organizer::my_events))
     .service(
         web::resource("/bookings")

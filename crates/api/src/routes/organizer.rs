@@ -4,17 +4,18 @@
 use actix_web::{HttpResponse, web};
 use booking_domain::Role;
 use booking_domain::organizing::{
-    self, EventChanges, NewEvent, RawEventFields, RawTier, TierChanges,
+    self, EventChanges, NewEvent, NewTier, RawEventFields, RawTier, TierChanges,
 };
 use booking_dto::Problem;
 use booking_dto::{
-    CreateEventRequest, Event, OrganizerEvent, Tier, UpdateEventRequest, UpdateTierRequest,
+    CreateEventRequest, Event, OrganizerEvent, Tier, TierRequest, UpdateEventRequest,
+    UpdateTierRequest,
 };
 use booking_persistence::events::{self, EventRecord};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::events::to_dto;
+use super::events::{tier_to_dto, to_dto};
 use crate::auth::AuthUser;
 use crate::json::ValidJson;
 use crate::problem::ApiError;
@@ -236,14 +237,71 @@ pub async fn update_tier(
     )
     .await?;
     state.live.committed(availability);
-    Ok(web::Json(Tier {
-        id: tier.id,
-        name: tier.name,
-        price_cents: tier.price_cents,
-        currency: tier.currency,
-        capacity: tier.capacity,
-        remaining: tier.remaining,
-    }))
+    Ok(web::Json(tier_to_dto(&tier)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/tiers",
+    operation_id = "addTier",
+    tag = "organizer",
+    summary = "Add a tier to an event (same currency, a new name)",
+    request_body = TierRequest, params(("id" = String, Path, description = "Event id")), security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new tier", body = Tier),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Event cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn add_tier(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+    ValidJson(body): ValidJson<TierRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let event = managed_event(&state, caller, &id).await?;
+    let tier = NewTier::parse(&RawTier {
+        name: body.name,
+        price_cents: body.price_cents,
+        currency: body.currency,
+        capacity: body.capacity,
+    })
+    .map_err(ApiError::invalid)?;
+    let (tier, availability) =
+        events::add_tier(&mut *state.pool.get().await?, event.id, &tier, Utc::now()).await?;
+    state.live.committed(availability);
+    Ok(HttpResponse::Created().json(tier_to_dto(&tier)))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/events/{id}/tiers/{tier_id}",
+    operation_id = "removeTier",
+    tag = "organizer",
+    summary = "Remove a tier that was never booked (not the event's last)",
+    params(("id" = String, Path, description = "Event id"), ("tier_id" = String, Path, description = "Tier id")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound) or tier (NotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The tier has bookings, is the last one, or the event is cancelled (EventStateConflict)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn remove_tier(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (event_id, tier_id) = path.into_inner();
+    let event = managed_event(&state, caller, &event_id).await?;
+    let tier_id: Uuid = tier_id
+        .parse()
+        .map_err(|_| ApiError::NotFound("No such tier in this event.".into()))?;
+    let availability =
+        events::remove_tier(&mut *state.pool.get().await?, event.id, tier_id).await?;
+    state.live.committed(availability);
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The caller's events with sales (every event for an admin).

@@ -447,3 +447,143 @@ async fn the_sweeper_finishes_an_event_cancellation_a_crash_interrupted() {
     assert_eq!(status, 1);
     app.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn an_organizer_adds_a_tier_in_the_events_currency_and_it_goes_on_sale() {
+    let app = spawn_app().await;
+    let organizer = app.token_for_role("add@example.com", "organizer").await;
+    let event = published_event(&app, &organizer).await;
+    let path = format!("/api/v1/events/{}/tiers", event.id);
+    let balcony =
+        json!({ "name": "Balcony", "priceCents": 2500, "currency": "usd", "capacity": 20 });
+    let response = call(&app, Method::POST, &path, &organizer, Some(balcony.clone())).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let tier: Tier = response.json().await.unwrap();
+    assert_eq!(
+        (tier.currency.as_str(), tier.capacity, tier.remaining),
+        ("USD", 20, 20)
+    );
+
+    let shown: Event = app
+        .get_ok(None, &format!("/api/v1/events/{}", event.id))
+        .await;
+    assert_eq!(
+        shown.tiers.last().map(|t| t.id),
+        Some(tier.id),
+        "added last"
+    );
+    assert_eq!(shown.total_tickets, 75);
+    let buyer = &app.buyers(1).await[0];
+    app.booked(&buyer.token, &json!([{ "tierId": tier.id, "quantity": 2 }]))
+        .await;
+    assert_eq!(app.remaining(tier.id).await, 18);
+
+    // The same name (any case), another currency: field errors; another organizer: 403.
+    for (body, field) in [
+        (
+            json!({ "name": "balcony", "priceCents": 1, "currency": "USD", "capacity": 1 }),
+            "name",
+        ),
+        (
+            json!({ "name": "Box", "priceCents": 1, "currency": "EUR", "capacity": 1 }),
+            "currency",
+        ),
+    ] {
+        let response = call(&app, Method::POST, &path, &organizer, Some(body)).await;
+        let problem = expect_problem(response, StatusCode::BAD_REQUEST, "ValidationError").await;
+        assert_eq!(problem.errors[0].field, field);
+    }
+    let stranger = app.token_for_role("other@example.com", "organizer").await;
+    let response = call(&app, Method::POST, &path, &stranger, Some(balcony)).await;
+    expect_problem(response, StatusCode::FORBIDDEN, "Forbidden").await;
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn only_a_never_booked_tier_that_is_not_the_last_can_be_removed() {
+    let app = spawn_app().await;
+    let organizer = app.token_for_role("remove@example.com", "organizer").await;
+    let event = published_event(&app, &organizer).await;
+    let (vip, general) = (&event.tiers[0], &event.tiers[1]);
+    let buyer = &app.buyers(1).await[0];
+    let booking: Booking = app
+        .booked(&buyer.token, &json!([{ "tierId": vip.id, "quantity": 1 }]))
+        .await;
+    // Cancelled or not, a booked tier stays: its items name it.
+    let cancelled = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/bookings/{}/cancel", booking.id),
+        &buyer.token,
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    let tier_path = |id| format!("/api/v1/events/{}/tiers/{id}", event.id);
+    let response = call(&app, Method::DELETE, &tier_path(vip.id), &organizer, None).await;
+    expect_problem(response, StatusCode::CONFLICT, "EventStateConflict").await;
+
+    let response = call(
+        &app,
+        Method::DELETE,
+        &tier_path(general.id),
+        &organizer,
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let shown: Event = app
+        .get_ok(None, &format!("/api/v1/events/{}", event.id))
+        .await;
+    assert_eq!(
+        shown.tiers.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [vip.id]
+    );
+    assert_eq!(
+        shown.lowest_price_cents,
+        Some(10_000),
+        "the cheapest tier went"
+    );
+
+    let response = call(
+        &app,
+        Method::DELETE,
+        &tier_path(general.id),
+        &organizer,
+        None,
+    )
+    .await;
+    expect_problem(response, StatusCode::NOT_FOUND, "NotFound").await;
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn an_events_last_tier_stays() {
+    let app = spawn_app().await;
+    let organizer = app.token_for_role("last@example.com", "organizer").await;
+    let mut one_tier = festival();
+    one_tier["tiers"] =
+        json!([{ "name": "GA", "priceCents": 500, "currency": "USD", "capacity": 5 }]);
+    let created: Event = call(
+        &app,
+        Method::POST,
+        "/api/v1/events",
+        &organizer,
+        Some(one_tier),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let path = format!(
+        "/api/v1/events/{}/tiers/{}",
+        created.id, created.tiers[0].id
+    );
+    let response = call(&app, Method::DELETE, &path, &organizer, None).await;
+    let problem = expect_problem(response, StatusCode::CONFLICT, "EventStateConflict").await;
+    assert!(
+        problem.detail.contains("at least one tier"),
+        "{}",
+        problem.detail
+    );
+}

@@ -5,9 +5,10 @@
 //! it holds its tier locks, so it either finished before the change or sees it.
 
 use booking_domain::organizing::{
-    self, CapacityBelowSold, EventChanges, LifecycleRejection, NewEvent, TierChanges,
+    self, CapacityBelowSold, EventChanges, ExistingTier, LifecycleRejection, NewEvent, NewTier,
+    RemoveTierRejection, TierChanges,
 };
-use booking_domain::{BookingStatus, EventStatus};
+use booking_domain::{BookingStatus, EventStatus, ValidationErrors};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -59,23 +60,40 @@ pub(crate) async fn insert_event(
         .tiers
         .iter()
         .zip(0..)
-        .map(|(tier, position)| {
-            (
-                ticket_tiers::event_id.eq(id),
-                ticket_tiers::name.eq(&tier.name),
-                ticket_tiers::price_cents.eq(tier.price_cents),
-                ticket_tiers::currency.eq(&tier.currency),
-                ticket_tiers::capacity.eq(tier.capacity),
-                ticket_tiers::remaining.eq(tier.capacity),
-                ticket_tiers::position.eq(position),
-            )
-        })
+        .map(|(tier, position)| NewTierRow::new(id, tier, position))
         .collect();
     diesel::insert_into(ticket_tiers::table)
         .values(tiers)
         .execute(conn)
         .await?;
     Ok(id)
+}
+
+/// A tier as inserted: on sale in full, at `position` in its event's list.
+#[derive(Insertable)]
+#[diesel(table_name = ticket_tiers)]
+struct NewTierRow<'a> {
+    event_id: Uuid,
+    name: &'a str,
+    price_cents: i64,
+    currency: &'a str,
+    capacity: i32,
+    remaining: i32,
+    position: i32,
+}
+
+impl<'a> NewTierRow<'a> {
+    fn new(event_id: Uuid, tier: &'a NewTier, position: i32) -> Self {
+        Self {
+            event_id,
+            name: &tier.name,
+            price_cents: tier.price_cents,
+            currency: &tier.currency,
+            capacity: tier.capacity,
+            remaining: tier.capacity,
+            position,
+        }
+    }
 }
 
 async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> Result<EventRecord, DbError> {
@@ -315,8 +333,9 @@ pub async fn release_bookings_of_cancelled_events(
     Ok(changes)
 }
 
+/// Why a tier was not added, changed or removed.
 #[derive(Debug, thiserror::Error)]
-pub enum ResizeTierError {
+pub enum TierChangeError {
     #[error("no such tier in this event")]
     NotFound,
     #[error(transparent)]
@@ -326,10 +345,14 @@ pub enum ResizeTierError {
     #[error("another tier of this event already has this name")]
     NameTaken,
     #[error(transparent)]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Refused(RemoveTierRejection),
+    #[error(transparent)]
     Db(#[from] DbError),
 }
 
-impl From<EventChangeError> for ResizeTierError {
+impl From<EventChangeError> for TierChangeError {
     fn from(error: EventChangeError) -> Self {
         match error {
             EventChangeError::NotFound => Self::NotFound,
@@ -339,7 +362,7 @@ impl From<EventChangeError> for ResizeTierError {
     }
 }
 
-impl From<diesel::result::Error> for ResizeTierError {
+impl From<diesel::result::Error> for TierChangeError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::DatabaseError(
@@ -359,7 +382,7 @@ pub async fn update_tier(
     tier_id: Uuid,
     changes: &TierChanges,
     now: DateTime<Utc>,
-) -> Result<(TierRecord, Vec<AvailabilityChange>), ResizeTierError> {
+) -> Result<(TierRecord, Vec<AvailabilityChange>), TierChangeError> {
     conn.transaction(async |conn| {
         lock_event_for(conn, event_id, organizing::check_edit).await?;
         let tier: TierRecord = ticket_tiers::table
@@ -370,12 +393,12 @@ pub async fn update_tier(
             .first(conn)
             .await
             .optional()?
-            .ok_or(ResizeTierError::NotFound)?;
+            .ok_or(TierChangeError::NotFound)?;
         let (capacity, remaining) = match changes.capacity {
             Some(new_capacity) => (
                 new_capacity,
                 organizing::resize(tier.capacity, tier.remaining, new_capacity)
-                    .map_err(ResizeTierError::BelowSold)?,
+                    .map_err(TierChangeError::BelowSold)?,
             ),
             None => (tier.capacity, tier.remaining),
         };
@@ -393,6 +416,78 @@ pub async fn update_tier(
             .await?;
         let changes = availability::changes_for_tiers(conn, &[tier_id]).await?;
         Ok((updated, changes))
+    })
+    .await
+}
+
+/// Adds a tier at the end of an event's list. The event's tiers are locked (in id order,
+/// as bookings lock them) so two additions cannot both pass the name and count checks.
+pub async fn add_tier(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tier: &NewTier,
+    now: DateTime<Utc>,
+) -> Result<(TierRecord, Vec<AvailabilityChange>), TierChangeError> {
+    conn.transaction(async |conn| {
+        lock_event_for(conn, event_id, organizing::check_edit).await?;
+        lock_tiers_of(conn, event_id).await?;
+        let existing: Vec<TierRecord> = ticket_tiers::table
+            .filter(ticket_tiers::event_id.eq(event_id))
+            .select(TierRecord::as_select())
+            .load(conn)
+            .await?;
+        let named: Vec<ExistingTier> = existing
+            .iter()
+            .map(|tier| ExistingTier {
+                name: tier.name.clone(),
+                currency: tier.currency.clone(),
+            })
+            .collect();
+        organizing::check_add_tier(&named, tier).map_err(TierChangeError::Invalid)?;
+        let position = existing
+            .iter()
+            .map(|tier| tier.position + 1)
+            .max()
+            .unwrap_or(0);
+        let added: TierRecord = diesel::insert_into(ticket_tiers::table)
+            .values((
+                NewTierRow::new(event_id, tier, position),
+                ticket_tiers::created_at.eq(now),
+                ticket_tiers::updated_at.eq(now),
+            ))
+            .returning(TierRecord::as_returning())
+            .get_result(conn)
+            .await?;
+        let changes = availability::changes_for_tiers(conn, &[added.id]).await?;
+        Ok((added, changes))
+    })
+    .await
+}
+
+/// Removes a tier that was never booked and is not the event's last; returns the
+/// counts of the event's other tiers (its total changed).
+pub async fn remove_tier(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tier_id: Uuid,
+) -> Result<Vec<AvailabilityChange>, TierChangeError> {
+    conn.transaction(async |conn| {
+        lock_event_for(conn, event_id, organizing::check_edit).await?;
+        let tiers = lock_tiers_of(conn, event_id).await?;
+        if !tiers.contains(&tier_id) {
+            return Err(TierChangeError::NotFound);
+        }
+        let ever_booked = diesel::select(diesel::dsl::exists(
+            booking_items::table.filter(booking_items::tier_id.eq(tier_id)),
+        ))
+        .get_result(conn)
+        .await?;
+        organizing::check_remove_tier(ever_booked, tiers.len())
+            .map_err(TierChangeError::Refused)?;
+        diesel::delete(ticket_tiers::table.find(tier_id))
+            .execute(conn)
+            .await?;
+        Ok(availability::counts_of_events(conn, &[event_id]).await?)
     })
     .await
 }

@@ -5,8 +5,8 @@ mod manage;
 pub(crate) use manage::insert_event;
 
 pub use manage::{
-    EventChangeError, EventSales, ResizeTierError, cancel, create, delete_draft, publish,
-    release_bookings_of_cancelled_events, sales, update, update_tier,
+    EventChangeError, EventSales, TierChangeError, add_tier, cancel, create, delete_draft, publish,
+    release_bookings_of_cancelled_events, remove_tier, sales, update, update_tier,
 };
 
 use booking_domain::EventStatus;
