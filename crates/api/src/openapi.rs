@@ -35,6 +35,7 @@ use crate::routes::{auth, bookings, events, health, live, organizer};
         organizer::update_tier,
         organizer::remove_tier,
         organizer::my_events,
+        organizer::event_bookings,
         bookings::create,
         bookings::list,
         bookings::detail,

@@ -7,7 +7,7 @@ use booking_domain::{
 };
 use booking_dto::Problem;
 use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page};
-use booking_persistence::bookings::{self, BookingRecord, Idempotency};
+use booking_persistence::bookings::{self, BookingRecord, BookingScope, Idempotency};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -123,6 +123,15 @@ pub async fn list(
     caller: AuthUser,
     ValidQuery(params): ValidQuery<BookingListParams>,
 ) -> Result<web::Json<Page<Booking>>, ApiError> {
+    list_page(&state, BookingScope::Buyer(caller.id), &params).await
+}
+
+/// A page of the bookings in `scope`, filtered and paged as `params` ask.
+pub async fn list_page(
+    state: &AppState,
+    scope: BookingScope,
+    params: &BookingListParams,
+) -> Result<web::Json<Page<Booking>>, ApiError> {
     let pagination = Pagination::parse(params.page, params.limit).map_err(ApiError::invalid)?;
     let status = params.status.map(|status| match status {
         booking_dto::BookingStatus::Pending => BookingStatus::Pending,
@@ -131,9 +140,9 @@ pub async fn list(
         booking_dto::BookingStatus::Expired => BookingStatus::Expired,
     });
     let mut conn = state.pool.get().await?;
-    let (records, total) = bookings::list_for_user(
+    let (records, total) = bookings::list(
         &mut conn,
-        caller.id,
+        scope,
         status,
         pagination.offset(),
         i64::from(pagination.limit),

@@ -51,6 +51,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .delete(organizer::remove_tier),
     )
     .service(web::resource("/organizer/events").get(organizer::my_events))
+    .service(web::resource("/organizer/events/{id}/bookings").get(organizer::event_bookings))
     .service(
         web::resource("/bookings")
             .get(bookings::list)

@@ -6,11 +6,12 @@ use booking_domain::Role;
 use booking_domain::organizing::{
     self, EventChanges, NewEvent, NewTier, RawEventFields, RawTier, TierChanges,
 };
-use booking_dto::Problem;
+use booking_dto::{Booking, BookingListParams, Page, Problem};
 use booking_dto::{
     CreateEventRequest, Event, OrganizerEvent, Tier, TierRequest, UpdateEventRequest,
     UpdateTierRequest,
 };
+use booking_persistence::bookings::BookingScope;
 use booking_persistence::events::{self, EventRecord};
 use chrono::Utc;
 use uuid::Uuid;
@@ -19,6 +20,7 @@ use super::events::{tier_to_dto, to_dto};
 use crate::auth::AuthUser;
 use crate::json::ValidJson;
 use crate::problem::ApiError;
+use crate::query::ValidQuery;
 use crate::state::AppState;
 
 fn require_organizer(caller: AuthUser) -> Result<(), ApiError> {
@@ -302,6 +304,30 @@ pub async fn remove_tier(
         events::remove_tier(&mut *state.pool.get().await?, event.id, tier_id).await?;
     state.live.committed(availability);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The bookings holding tickets of one of the caller's events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizer/events/{id}/bookings",
+    operation_id = "listEventBookings",
+    tag = "organizer",
+    summary = "The bookings of one of my events, newest first",
+    params(("id" = String, Path, description = "Event id"), BookingListParams), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of bookings", body = Page<Booking>),
+        (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn event_bookings(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+    ValidQuery(params): ValidQuery<BookingListParams>,
+) -> Result<web::Json<Page<Booking>>, ApiError> {
+    let event = managed_event(&state, caller, &id).await?;
+    super::bookings::list_page(&state, BookingScope::Event(event.id), &params).await
 }
 
 /// The caller's events with sales (every event for an admin).

@@ -587,3 +587,57 @@ async fn an_events_last_tier_stays() {
         problem.detail
     );
 }
+
+#[tokio::test]
+async fn an_organizer_reads_the_bookings_of_their_event_and_no_others() {
+    let app = spawn_app().await;
+    let organizer = app.token_for_role("reader@example.com", "organizer").await;
+    let event = published_event(&app, &organizer).await;
+    let elsewhere = published_event(&app, &organizer).await;
+    let buyers = app.buyers(2).await;
+    let kept: Booking = app
+        .booked(
+            &buyers[0].token,
+            &json!([{ "tierId": event.tiers[0].id, "quantity": 1 }]),
+        )
+        .await;
+    let dropped: Booking = app
+        .booked(
+            &buyers[1].token,
+            &json!([{ "tierId": event.tiers[1].id, "quantity": 2 }]),
+        )
+        .await;
+    app.booked(
+        &buyers[1].token,
+        &json!([{ "tierId": elsewhere.tiers[0].id, "quantity": 1 }]),
+    )
+    .await;
+    let cancelled = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/bookings/{}/cancel", dropped.id),
+        &organizer,
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+
+    let path = format!("/api/v1/organizer/events/{}/bookings", event.id);
+    let all: Page<Booking> = app.get_ok(Some(&organizer), &path).await;
+    let ids: Vec<_> = all.data.iter().map(|booking| booking.id).collect();
+    assert_eq!(ids, [dropped.id, kept.id], "newest first, this event only");
+    assert_eq!(all.meta.total, 2);
+    let confirmed: Page<Booking> = app
+        .get_ok(Some(&organizer), &format!("{path}?status=confirmed"))
+        .await;
+    assert_eq!(
+        confirmed.data.iter().map(|b| b.id).collect::<Vec<_>>(),
+        [kept.id]
+    );
+
+    let stranger = app.token_for_role("nosy@example.com", "organizer").await;
+    let response = call(&app, Method::GET, &path, &stranger, None).await;
+    expect_problem(response, StatusCode::FORBIDDEN, "Forbidden").await;
+    let response = call(&app, Method::GET, &path, &buyers[0].token, None).await;
+    expect_problem(response, StatusCode::FORBIDDEN, "Forbidden").await;
+}

@@ -143,19 +143,44 @@ async fn find_one(
 }
 
 /// One page of a user's bookings, newest first, and how many there are in all.
-pub async fn list_for_user(
+/// Whose bookings a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingScope {
+    /// The bookings one user made.
+    Buyer(Uuid),
+    /// Every booking holding tickets of one event, for its organizer.
+    Event(Uuid),
+}
+
+impl BookingScope {
+    fn query(self) -> bookings::BoxedQuery<'static, diesel::pg::Pg> {
+        match self {
+            Self::Buyer(user_id) => bookings::table
+                .filter(bookings::user_id.eq(user_id))
+                .into_boxed(),
+            Self::Event(event_id) => bookings::table
+                .filter(
+                    bookings::id.eq_any(
+                        booking_items::table
+                            .filter(booking_items::event_id.eq(event_id))
+                            .select(booking_items::booking_id),
+                    ),
+                )
+                .into_boxed(),
+        }
+    }
+}
+
+/// A page of the bookings in `scope`, newest first, and how many there are in all.
+pub async fn list(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    scope: BookingScope,
     status: Option<BookingStatus>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<BookingRecord>, i64), DbError> {
-    let mut page = bookings::table
-        .filter(bookings::user_id.eq(user_id))
-        .into_boxed();
-    let mut count = bookings::table
-        .filter(bookings::user_id.eq(user_id))
-        .into_boxed();
+    let mut page = scope.query();
+    let mut count = scope.query();
     if let Some(status) = status {
         page = page.filter(bookings::status.eq(status.as_str()));
         count = count.filter(bookings::status.eq(status.as_str()));
