@@ -11,6 +11,7 @@ dist := justfile_directory() / "frontend" / "dist"
 # Tools from npm live outside the clone, so a fresh clone (and CI) reuses them.
 tools_dir := env("XDG_CACHE_HOME", env("HOME", "/tmp") / ".cache") / "booking" / "tools"
 binaryen_version := "132"
+axe_version := "4.14.1"
 
 # List the recipes.
 default:
@@ -25,10 +26,11 @@ run: frontend _postgres
 # then every test of the server crates, browser tests of the built web app included
 # (screenshots go to <target dir>/screenshots/), against a throwaway PostgreSQL started
 # by `with-postgres`.
-test: lint _postgres frontend _chromium
+test: lint _postgres frontend _chromium _axe
     cargo build -p booking-persistence --features test-support --bin with-postgres
     cargo test -p booking-frontend
-    STATIC_DIR="{{ dist }}" "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
+    STATIC_DIR="{{ dist }}" AXE_CORE_JS="{{ tools_dir }}/node_modules/axe-core/axe.min.js" \
+        "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
 
 # Formatting and clippy, for the server crates and the WASM app.
 lint: _wasm-target
@@ -112,6 +114,19 @@ _wasm-opt:
     echo "installing wasm-opt (npm binaryen@{{ binaryen_version }}) into {{ tools_dir }}"
     mkdir -p "{{ tools_dir }}"
     npm install --prefix "{{ tools_dir }}" --no-audit --no-fund --silent "binaryen@{{ binaryen_version }}"
+
+# axe-core from npm, the accessibility audit the browser tests inject into every page.
+_axe:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -f "{{ tools_dir }}/node_modules/axe-core/axe.min.js" ]; then exit 0; fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "npm not found: the accessibility audit needs axe-core from npm (install Node.js and npm)" >&2
+        exit 1
+    fi
+    echo "installing axe-core {{ axe_version }} into {{ tools_dir }}"
+    mkdir -p "{{ tools_dir }}"
+    npm install --prefix "{{ tools_dir }}" --no-audit --no-fund --silent "axe-core@{{ axe_version }}"
 
 # oha, the independent HTTP load generator of `just bench`.
 _oha: _bench_tools

@@ -7,7 +7,9 @@
 //! `cargo build -p booking-persistence --features test-support --bin with-postgres`, then
 //! `<target dir>/debug/with-postgres cargo test -p booking-api --test api browser::`.
 
+mod accessibility;
 mod accounts;
+mod audit;
 mod checkout;
 mod harness;
 mod journey;
