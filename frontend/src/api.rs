@@ -4,7 +4,7 @@
 
 use booking_dto::{
     AuthResponse, Booking, BookingListParams, CreateBookingRequest, ErrorCode, Event,
-    EventListParams, FieldProblem, LoginRequest, Page, Problem, RegisterRequest,
+    EventListParams, FieldProblem, LoginRequest, OrganizerEvent, Page, Problem, RegisterRequest,
 };
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
@@ -235,6 +235,15 @@ pub async fn cancel_booking(session: Session, id: Uuid) -> Result<Booking, ApiEr
             token,
         )
         .build()
+    })
+    .await?;
+    read(response).await
+}
+
+/// The caller's events with their sales (every event for an admin).
+pub async fn organizer_events(session: Session) -> Result<Vec<OrganizerEvent>, ApiError> {
+    let response = authed(session, |token| {
+        bearer(Request::get(&format!("{BASE}/organizer/events")), token).build()
     })
     .await?;
     read(response).await

@@ -15,6 +15,7 @@ use crate::pages::event::EventPage;
 use crate::pages::events::EventsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::organizer::OrganizerPage;
 use crate::pages::register::RegisterPage;
 use crate::state::{Cart, LiveCounts, Session, Toasts};
 
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/events/:id") view=EventPage/>
                     <Route path=path!("/cart") view=CartPage/>
                     <Route path=path!("/bookings") view=BookingsPage/>
+                    <Route path=path!("/organizer") view=OrganizerPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                 </Routes>

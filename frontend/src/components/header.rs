@@ -40,6 +40,9 @@ pub fn Header() -> impl IntoView {
                     <Show when=move || session.is_signed_in()>
                         <A href="/bookings">"My bookings"</A>
                     </Show>
+                    <Show when=move || session.is_organizer()>
+                        <A href="/organizer">"Organizer"</A>
+                    </Show>
                     <Show when=move || !session.is_signed_in() && !session.is_restoring()>
                         <A href="/login">"Sign in"</A>
                         <A href="/register">"Register"</A>

@@ -6,4 +6,5 @@ pub mod event;
 pub mod events;
 pub mod login;
 pub mod not_found;
+pub mod organizer;
 pub mod register;

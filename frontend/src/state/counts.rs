@@ -15,6 +15,9 @@ pub struct LiveCounts {
     connected: RwSignal<bool>,
     /// Bumped when the socket comes back after a drop: pages read their data again.
     resyncs: RwSignal<u32>,
+    /// Bumped by every update heard: pages whose figures the feed does not carry
+    /// (an organizer's revenue) read them again.
+    heard: RwSignal<u64>,
 }
 
 impl LiveCounts {
@@ -25,6 +28,7 @@ impl LiveCounts {
             watched: RwSignal::new(Vec::new()),
             connected: RwSignal::new(false),
             resyncs: RwSignal::new(0),
+            heard: RwSignal::new(0),
         }
     }
 
@@ -45,6 +49,12 @@ impl LiveCounts {
         self.events.update(|events| {
             events.insert(event_id, event_remaining);
         });
+        self.heard.update(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Tracks every update heard, so a resource reading this refetches on each.
+    pub fn heard_count(&self) -> u64 {
+        self.heard.get()
     }
 
     /// Replaces the events whose counts the page shows.

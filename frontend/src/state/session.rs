@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use booking_dto::{AuthResponse, User};
+use booking_dto::{AuthResponse, Role, User};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -45,6 +45,14 @@ impl Session {
         self.state.with(|state| match state {
             AuthState::SignedIn { user, .. } => Some(user.clone()),
             _ => None,
+        })
+    }
+
+    /// Signed in as an organizer or an admin: one who may run events.
+    pub fn is_organizer(&self) -> bool {
+        self.state.with(|state| {
+            matches!(state, AuthState::SignedIn { user, .. }
+                if matches!(user.role, Role::Organizer | Role::Admin))
         })
     }
 

@@ -15,3 +15,4 @@ mod harness;
 mod journey;
 mod layout;
 mod live;
+mod organizer;

@@ -1,0 +1,153 @@
+//! The organizer's area: their events (every event for an admin) with sales per tier,
+//! read again whenever the live feed reports a change, so sales show without a reload.
+
+use booking_dto::{EventStatus, OrganizerEvent};
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+use crate::api;
+use crate::browser;
+use crate::components::load_error::LoadError;
+use crate::components::require_auth::RequireAuth;
+use crate::format;
+use crate::state::counts::use_counts;
+use crate::state::session::use_session;
+
+#[component]
+pub fn OrganizerPage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <RequireAuth>
+            {move || {
+                if session.is_organizer() {
+                    view! { <OrganizerEvents/> }.into_any()
+                } else {
+                    view! { <Redirect path="/"/> }.into_any()
+                }
+            }}
+        </RequireAuth>
+    }
+}
+
+#[component]
+fn OrganizerEvents() -> impl IntoView {
+    let session = use_session();
+    let counts = use_counts();
+    // The feed carries counts, not revenue: every update heard reads the sales again.
+    let events = LocalResource::new(move || {
+        counts.heard_count();
+        counts.resync_count();
+        async move { api::organizer_events(session).await }
+    });
+    Effect::new(move || {
+        if let Some(Ok(list)) = events.get() {
+            counts.watch(list.iter().map(|sales| sales.event.id).collect());
+        }
+    });
+
+    view! {
+        <section class="page">
+            <div class="page-heading">
+                <h1>"Your events"</h1>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading your events…"</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="empty">"You have no events yet."</p> }.into_any()
+                        }
+                        Ok(list) => {
+                            view! {
+                                <div class="booking-list">
+                                    {list
+                                        .into_iter()
+                                        .map(|sales| view! { <EventSales sales/> })
+                                        .collect_view()}
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <LoadError what="Your events" error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn status_label(status: EventStatus) -> (&'static str, &'static str) {
+    match status {
+        EventStatus::Draft => ("Draft", "badge status-pending"),
+        EventStatus::Published => ("On sale", "badge status-confirmed"),
+        EventStatus::Cancelled => ("Cancelled", "badge status-cancelled"),
+    }
+}
+
+/// One event: status, date, and per tier sold / remaining / capacity, with revenue.
+#[component]
+fn EventSales(sales: OrganizerEvent) -> impl IntoView {
+    let event = sales.event;
+    let heading_id = format!("org-event-{}", event.id);
+    let labelled_by = heading_id.clone();
+    let (status, badge) = status_label(event.status);
+    let when = format::when_at(
+        event.starts_at,
+        browser::local_offset_seconds(event.starts_at),
+    );
+    let currency = event
+        .tiers
+        .first()
+        .map_or_else(|| "USD".to_owned(), |tier| tier.currency.clone());
+    let revenue = format::money(sales.revenue_cents, &currency);
+    let caption = format!("Sales of {}", event.title);
+    let region_label = caption.clone();
+    let title = event.title.clone();
+    let href = format!("/events/{}", event.id);
+    let rows = event
+        .tiers
+        .iter()
+        .map(|tier| {
+            let sold = tier.capacity - tier.remaining;
+            view! {
+                <tr>
+                    <th scope="row">{tier.name.clone()}</th>
+                    <td>{format::money(tier.price_cents, &tier.currency)}</td>
+                    <td>{sold}</td>
+                    <td>{tier.remaining}</td>
+                    <td>{tier.capacity}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <article class="booking org-event" aria-labelledby=labelled_by>
+            <header class="booking-header">
+                <h2 id=heading_id>
+                    <A href=href>{title}</A>
+                </h2>
+                <span class=badge>{status}</span>
+            </header>
+            <p class="booking-meta">{when} " · " {event.venue.clone()}</p>
+            // Scrolls sideways on a phone: focusable, so a keyboard can scroll it too.
+            <div class="table-scroll" tabindex="0" role="region" aria-label=region_label>
+                <table class="sales">
+                    <caption class="visually-hidden">{caption}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Tier"</th>
+                            <th scope="col">"Price"</th>
+                            <th scope="col">"Sold"</th>
+                            <th scope="col">"Remaining"</th>
+                            <th scope="col">"Capacity"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <p class="sales-summary">
+                "Sold " <strong class="sold">{sales.sold}</strong> " · Revenue "
+                <strong class="revenue">{revenue}</strong>
+            </p>
+        </article>
+    }
+}
