@@ -1,6 +1,8 @@
 //! The organizer's area: their events (every event for an admin) with sales per tier,
 //! read again whenever the live feed reports a change, so sales show without a reload.
 
+use std::time::Duration;
+
 use booking_dto::{EventStatus, OrganizerEvent};
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
@@ -12,6 +14,9 @@ use crate::components::require_auth::RequireAuth;
 use crate::format;
 use crate::state::counts::use_counts;
 use crate::state::session::use_session;
+
+/// How long the feed stays quiet before the sales are read once more.
+const SETTLE: Duration = Duration::from_millis(500);
 
 #[component]
 pub fn OrganizerPage() -> impl IntoView {
@@ -33,10 +38,28 @@ pub fn OrganizerPage() -> impl IntoView {
 fn OrganizerEvents() -> impl IntoView {
     let session = use_session();
     let counts = use_counts();
-    // The feed carries counts, not revenue: every update heard reads the sales again.
+    // The feed carries counts, not revenue: every update heard reads the sales again, and
+    // once more when the feed has been quiet for a moment, because a booking's count
+    // changes when it is reserved and its revenue only when its payment confirms it.
+    let settled = RwSignal::new(0_u32);
+    let pending_settle = StoredValue::new_local(None::<TimeoutHandle>);
+    Effect::new(move |previous: Option<u64>| {
+        let heard = counts.heard_count();
+        if previous.is_some() {
+            if let Some(handle) = pending_settle.get_value() {
+                handle.clear();
+            }
+            let handle =
+                set_timeout_with_handle(move || settled.update(|n| *n = n.wrapping_add(1)), SETTLE)
+                    .ok();
+            pending_settle.set_value(handle);
+        }
+        heard
+    });
     let events = LocalResource::new(move || {
         counts.heard_count();
         counts.resync_count();
+        settled.get();
         async move { api::organizer_events(session).await }
     });
     Effect::new(move || {
