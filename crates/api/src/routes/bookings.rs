@@ -190,14 +190,14 @@ pub async fn detail(
     Ok(web::Json(to_dto(&booking)))
 }
 
-/// Cancels a booking and returns its tickets: by its buyer, an organizer of one of its
-/// events, or an admin.
+/// Cancels a booking and returns its tickets: by its buyer, the organizer of every event
+/// it holds, or an admin.
 #[utoipa::path(
     post,
     path = "/api/v1/bookings/{id}/cancel",
     operation_id = "cancelBooking",
     tag = "bookings",
-    summary = "Cancel a booking and return its tickets (buyer, event organizer or admin)",
+    summary = "Cancel a booking and return its tickets (buyer, organizer of all its events, or admin)",
     params(("id" = String, Path, description = "Booking id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled", body = Booking),

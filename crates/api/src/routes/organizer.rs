@@ -32,6 +32,12 @@ fn require_organizer(caller: AuthUser) -> Result<(), ApiError> {
 
 /// The event, if the caller may manage it: 404 when it does not exist, 403 when it is
 /// someone else's.
+/// A tier id from the path; one that cannot be an id is a tier this event does not have.
+fn parse_tier_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse()
+        .map_err(|_| events::TierChangeError::NotFound.into())
+}
+
 async fn managed_event(
     state: &AppState,
     caller: AuthUser,
@@ -225,9 +231,7 @@ pub async fn update_tier(
 ) -> Result<web::Json<Tier>, ApiError> {
     let (event_id, tier_id) = path.into_inner();
     let event = managed_event(&state, caller, &event_id).await?;
-    let tier_id: Uuid = tier_id
-        .parse()
-        .map_err(|_| ApiError::NotFound("No such tier in this event.".into()))?;
+    let tier_id = parse_tier_id(&tier_id)?;
     let changes = TierChanges::parse(body.name.as_deref(), body.price_cents, body.capacity)
         .map_err(ApiError::invalid)?;
     let (tier, availability) = events::update_tier(
@@ -297,9 +301,7 @@ pub async fn remove_tier(
 ) -> Result<HttpResponse, ApiError> {
     let (event_id, tier_id) = path.into_inner();
     let event = managed_event(&state, caller, &event_id).await?;
-    let tier_id: Uuid = tier_id
-        .parse()
-        .map_err(|_| ApiError::NotFound("No such tier in this event.".into()))?;
+    let tier_id = parse_tier_id(&tier_id)?;
     let availability =
         events::remove_tier(&mut *state.pool.get().await?, event.id, tier_id).await?;
     state.live.committed(availability);
