@@ -3,10 +3,12 @@
 //! retry.
 
 use booking_dto::{
-    AuthResponse, Booking, BookingListParams, CreateBookingRequest, ErrorCode, Event,
-    EventListParams, FieldProblem, LoginRequest, OrganizerEvent, Page, Problem, RegisterRequest,
+    AuthResponse, Booking, BookingListParams, BookingStatus, CreateBookingRequest,
+    CreateEventRequest, ErrorCode, Event, EventListParams, FieldProblem, LoginRequest,
+    OrganizerEvent, Page, Problem, RegisterRequest, Tier, TierRequest, UpdateEventRequest,
+    UpdateTierRequest,
 };
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -146,6 +148,36 @@ fn bearer(builder: RequestBuilder, token: &str) -> RequestBuilder {
     builder.header("Authorization", &format!("Bearer {token}"))
 }
 
+/// An authenticated `method` on `path` (under the API base), with `body` as JSON if any.
+async fn call(
+    session: Session,
+    method: Method,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<Response, ApiError> {
+    let url = format!("{BASE}{path}");
+    authed(session, |token| {
+        let builder = bearer(RequestBuilder::new(&url).method(method.clone()), token);
+        match body {
+            Some(body) => builder.json(body),
+            None => builder.build(),
+        }
+    })
+    .await
+}
+
+/// No body to send.
+const NONE: Option<&()> = None;
+
+/// A 2xx answer without a body, or the problem of any other.
+async fn done(response: Response) -> Result<(), ApiError> {
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(problem_of(response).await)
+    }
+}
+
 pub async fn register(body: &RegisterRequest) -> Result<AuthResponse, ApiError> {
     read(send(post_json("/auth/register", body)).await?).await
 }
@@ -183,12 +215,7 @@ pub async fn refresh(session: Session, stale: Option<String>) -> Result<AuthResp
 }
 
 pub async fn logout() -> Result<(), ApiError> {
-    let response = send(Request::post(&format!("{BASE}/auth/logout")).build()).await?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(problem_of(response).await)
-    }
+    done(send(Request::post(&format!("{BASE}/auth/logout")).build()).await?).await
 }
 
 pub async fn events(params: &EventListParams) -> Result<Page<Event>, ApiError> {
@@ -220,33 +247,80 @@ pub async fn bookings(
     session: Session,
     params: &BookingListParams,
 ) -> Result<Page<Booking>, ApiError> {
-    let query = query_string(params);
-    let response = authed(session, |token| {
-        bearer(Request::get(&format!("{BASE}/bookings{query}")), token).build()
-    })
-    .await?;
-    read(response).await
+    let path = format!("/bookings{}", query_string(params));
+    read(call(session, Method::GET, &path, NONE).await?).await
 }
 
 pub async fn cancel_booking(session: Session, id: Uuid) -> Result<Booking, ApiError> {
-    let response = authed(session, |token| {
-        bearer(
-            Request::post(&format!("{BASE}/bookings/{id}/cancel")),
-            token,
-        )
-        .build()
-    })
-    .await?;
-    read(response).await
+    let path = format!("/bookings/{id}/cancel");
+    read(call(session, Method::POST, &path, NONE).await?).await
 }
 
 /// The caller's events with their sales (every event for an admin).
 pub async fn organizer_events(session: Session) -> Result<Vec<OrganizerEvent>, ApiError> {
-    let response = authed(session, |token| {
-        bearer(Request::get(&format!("{BASE}/organizer/events")), token).build()
-    })
-    .await?;
-    read(response).await
+    read(call(session, Method::GET, "/organizer/events", NONE).await?).await
+}
+
+/// An event as its organizer sees it: drafts included.
+pub async fn managed_event(session: Session, id: Uuid) -> Result<Event, ApiError> {
+    read(call(session, Method::GET, &format!("/events/{id}"), NONE).await?).await
+}
+
+pub async fn create_event(session: Session, body: &CreateEventRequest) -> Result<Event, ApiError> {
+    read(call(session, Method::POST, "/events", Some(body)).await?).await
+}
+
+pub async fn update_event(
+    session: Session,
+    id: Uuid,
+    body: &UpdateEventRequest,
+) -> Result<Event, ApiError> {
+    read(call(session, Method::PATCH, &format!("/events/{id}"), Some(body)).await?).await
+}
+
+/// `action` is `publish` or `cancel`.
+pub async fn event_action(session: Session, id: Uuid, action: &str) -> Result<Event, ApiError> {
+    let path = format!("/events/{id}/{action}");
+    read(call(session, Method::POST, &path, NONE).await?).await
+}
+
+pub async fn delete_event(session: Session, id: Uuid) -> Result<(), ApiError> {
+    done(call(session, Method::DELETE, &format!("/events/{id}"), NONE).await?).await
+}
+
+pub async fn add_tier(session: Session, event: Uuid, body: &TierRequest) -> Result<Tier, ApiError> {
+    let path = format!("/events/{event}/tiers");
+    read(call(session, Method::POST, &path, Some(body)).await?).await
+}
+
+pub async fn update_tier(
+    session: Session,
+    event: Uuid,
+    tier: Uuid,
+    body: &UpdateTierRequest,
+) -> Result<Tier, ApiError> {
+    let path = format!("/events/{event}/tiers/{tier}");
+    read(call(session, Method::PATCH, &path, Some(body)).await?).await
+}
+
+pub async fn remove_tier(session: Session, event: Uuid, tier: Uuid) -> Result<(), ApiError> {
+    let path = format!("/events/{event}/tiers/{tier}");
+    done(call(session, Method::DELETE, &path, NONE).await?).await
+}
+
+/// How many confirmed bookings hold tickets of the event: what cancelling it cancels.
+pub async fn confirmed_bookings_of(session: Session, event: Uuid) -> Result<i64, ApiError> {
+    let params = BookingListParams {
+        status: Some(BookingStatus::Confirmed),
+        page: None,
+        limit: Some(1),
+    };
+    let path = format!(
+        "/organizer/events/{event}/bookings{}",
+        query_string(&params)
+    );
+    let page: Page<Booking> = read(call(session, Method::GET, &path, NONE).await?).await?;
+    Ok(page.meta.total)
 }
 
 /// `?a=1&b=x` from the fields of `params` that are set, or nothing.

@@ -58,6 +58,25 @@ pub fn local_offset_seconds(instant: DateTime<Utc>) -> i32 {
     seconds
 }
 
+/// The instant an `<input type="datetime-local">` value (`2026-03-15T10:00`) names in the
+/// browser's time zone, or `None` when it names none.
+pub fn parse_local_datetime(value: &str) -> Option<DateTime<Utc>> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    // JavaScript reads a date-time without an offset as local time, daylight saving included.
+    let millis = js_sys::Date::new(&JsValue::from_str(value.trim())).get_time();
+    if !millis.is_finite() {
+        return None;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a finite JavaScript time is a whole number of milliseconds within i64"
+    )]
+    let millis = millis as i64;
+    DateTime::from_timestamp_millis(millis)
+}
+
 /// Runs `work` while holding the Web Lock `name`, which every tab of this origin shares;
 /// where the browser has no Web Locks, runs it unguarded. `None` only if the work started
 /// under the lock and never finished.

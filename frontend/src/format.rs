@@ -6,15 +6,19 @@ use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 /// `12345` USD cents → `$123.45`. Integer arithmetic only: cents never pass through a float.
 pub fn money(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    let (units, rest) = (abs / 100, abs % 100);
-    let units = group_thousands(units);
+    let amount = amount(cents.abs());
     match currency.to_ascii_uppercase().as_str() {
-        "USD" => format!("{sign}${units}.{rest:02}"),
-        "EUR" => format!("{sign}€{units}.{rest:02}"),
-        "GBP" => format!("{sign}£{units}.{rest:02}"),
-        other => format!("{sign}{units}.{rest:02} {other}"),
+        "USD" => format!("{sign}${amount}"),
+        "EUR" => format!("{sign}€{amount}"),
+        "GBP" => format!("{sign}£{amount}"),
+        other => format!("{sign}{amount} {other}"),
     }
+}
+
+/// `123456789` → `1,234,567.89`: an amount without its currency or sign.
+pub fn amount(cents: i64) -> String {
+    let abs = cents.unsigned_abs();
+    format!("{}.{:02}", group_thousands(abs / 100), abs % 100)
 }
 
 fn group_thousands(value: u64) -> String {
@@ -27,6 +31,54 @@ fn group_thousands(value: u64) -> String {
         grouped.push(digit);
     }
     grouped
+}
+
+/// What a person typed as a price ("12", "12.5", "12.50", "1,250.00") in cents, or `None`
+/// for anything else. Parsed as text, digit by digit: never through a float.
+pub fn parse_money(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    // Commas only as thousands separators: "12,50" is someone's 12.50, never 1,250.
+    let mut groups = units.split(',');
+    let first = groups.next().unwrap_or_default();
+    let mut digits = first.to_owned();
+    for group in groups {
+        if group.len() != 3 || first.is_empty() || first.len() > 3 {
+            return None;
+        }
+        digits.push_str(group);
+    }
+    if digits.is_empty() && fraction.is_empty()
+        || !all_digits(&digits)
+        || !all_digits(fraction)
+        || fraction.len() > 2
+        || digits.len() > 12
+    {
+        return None;
+    }
+    let units: i64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
+    units.checked_mul(100)?.checked_add(cents)
+}
+
+/// `1250` → `12.50`: how a price in cents is put back into a form field.
+pub fn money_input(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+/// The value of an `<input type="datetime-local">` (`2026-03-15T10:00`) for `instant` at
+/// the given offset east of UTC.
+pub fn datetime_local(instant: DateTime<Utc>, offset_seconds_east: i32) -> String {
+    let offset = FixedOffset::east_opt(offset_seconds_east).unwrap_or(Utc.fix());
+    instant
+        .with_timezone(&offset)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
 }
 
 /// "March 15, 2026 at 10:00 AM" at the given offset east of UTC (the browser's own time
@@ -104,6 +156,42 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(when_at(instant, -5 * 3600), "March 15, 2026 at 10:00 AM");
         assert_eq!(when_at(instant, 3600), "March 15, 2026 at 4:00 PM");
+    }
+
+    #[test]
+    fn typed_prices_become_cents_without_floats() {
+        assert_eq!(parse_money("12"), Some(1_200));
+        assert_eq!(parse_money(" 12.5 "), Some(1_250));
+        assert_eq!(parse_money("12.05"), Some(1_205));
+        assert_eq!(parse_money("0.99"), Some(99));
+        assert_eq!(parse_money(".5"), Some(50));
+        assert_eq!(parse_money("1,250.00"), Some(125_000));
+        assert_eq!(parse_money("0"), Some(0));
+        for bad in [
+            "",
+            ".",
+            "12.345",
+            "-5",
+            "1e3",
+            "12,50.",
+            "abc",
+            "1.2.3",
+            "9999999999999",
+        ] {
+            assert_eq!(parse_money(bad), None, "{bad:?}");
+        }
+        assert_eq!(money_input(1_250), "12.50");
+        assert_eq!(money_input(5), "0.05");
+        assert_eq!(parse_money(&money_input(123_456)), Some(123_456));
+    }
+
+    #[test]
+    fn a_date_field_shows_local_time() {
+        let instant = DateTime::parse_from_rfc3339("2026-03-15T15:00:00Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default();
+        assert_eq!(datetime_local(instant, -5 * 3600), "2026-03-15T10:00");
+        assert_eq!(datetime_local(instant, 0), "2026-03-15T15:00");
     }
 
     #[test]

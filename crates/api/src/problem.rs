@@ -253,7 +253,7 @@ impl From<events::TierChangeError> for ApiError {
             events::TierChangeError::BelowSold(below) => Self::CapacityBelowSold(below.to_string()),
             events::TierChangeError::NameTaken => Self::invalid(ValidationErrors::single(
                 "name",
-                "another tier of this event has this name",
+                booking_domain::organizing::TIER_NAME_TAKEN,
             )),
             events::TierChangeError::Invalid(errors) => Self::invalid(errors),
             events::TierChangeError::Refused(refusal) => {

@@ -14,7 +14,10 @@ const MAX_TICKETS_PER_USER_LIMIT: i64 = 100;
 const MAX_TIERS: usize = 20;
 const MAX_CAPACITY: i64 = 1_000_000;
 /// One million in major units: a price above it is a typo.
-const MAX_PRICE_CENTS: i64 = 100_000_000;
+pub const MAX_PRICE_CENTS: i64 = 100_000_000;
+
+/// Why a tier's name is refused when another tier of the event has it (any case).
+pub const TIER_NAME_TAKEN: &str = "is already used by another tier of this event";
 
 /// Organizers manage their own events; admins manage every event.
 pub fn may_manage(actor: Actor, organizer_id: Uuid) -> bool {
@@ -100,7 +103,7 @@ pub fn check_add_tier(existing: &[ExistingTier], tier: &NewTier) -> Result<(), V
         .iter()
         .any(|other| other.name.to_lowercase() == lower)
     {
-        errors.push("name", "another tier of this event has this name");
+        errors.push("name", TIER_NAME_TAKEN);
     }
     if let Some(other) = existing
         .iter()
@@ -388,7 +391,10 @@ pub fn check_delete(status: EventStatus, ever_booked: bool) -> Result<(), Lifecy
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{sold} tickets are already sold; the capacity cannot go below that")]
+#[error(
+    "{sold} {noun} already sold; the capacity cannot go below that",
+    noun = if *sold == 1 { "ticket is" } else { "tickets are" }
+)]
 pub struct CapacityBelowSold {
     pub sold: i32,
 }
@@ -555,6 +561,14 @@ mod tests {
         assert_eq!(resize(100, 40, 60), Ok(0));
         assert_eq!(resize(100, 40, 150), Ok(90));
         assert_eq!(resize(100, 40, 59), Err(CapacityBelowSold { sold: 60 }));
+        assert_eq!(
+            CapacityBelowSold { sold: 60 }.to_string(),
+            "60 tickets are already sold; the capacity cannot go below that"
+        );
+        assert_eq!(
+            CapacityBelowSold { sold: 1 }.to_string(),
+            "1 ticket is already sold; the capacity cannot go below that"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::form_alert::FormAlert;
 use crate::components::require_auth::RedirectIfSignedIn;
 
 /// The frame of the sign-in and register pages: a signed-in visitor goes on to `next`;
@@ -30,11 +31,7 @@ pub fn AuthForm(
         <section class="page narrow">
             <h1>{title}</h1>
             <form class="form" on:submit=on_submit novalidate>
-                {move || {
-                    form_error
-                        .get()
-                        .map(|message| view! { <p class="form-error" role="alert">{message}</p> })
-                }}
+                <FormAlert message=form_error/>
                 {children()}
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {move || if busy.get() { busy_label } else { submit_label }}

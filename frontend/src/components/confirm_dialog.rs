@@ -7,6 +7,9 @@ use wasm_bindgen::JsCast as _;
 /// opened it.
 #[component]
 pub fn ConfirmDialog(
+    /// Unique on the page: the ids of the dialog's heading and text start with it.
+    #[prop(default = "dialog")]
+    id: &'static str,
     #[prop(into)] open: Signal<bool>,
     #[prop(into)] title: Signal<String>,
     #[prop(into)] body: Signal<String>,
@@ -66,8 +69,8 @@ pub fn ConfirmDialog(
         <dialog
             node_ref=dialog
             class="dialog"
-            aria-labelledby="dialog-title"
-            aria-describedby="dialog-body"
+            aria-labelledby=format!("{id}-title")
+            aria-describedby=format!("{id}-body")
             on:keydown=on_keydown
             on:cancel=move |event: leptos::ev::Event| {
                 // Escape: answer "no" through our own state, so it stays the one truth.
@@ -75,8 +78,8 @@ pub fn ConfirmDialog(
                 on_dismiss.run(());
             }
         >
-            <h2 id="dialog-title">{move || title.get()}</h2>
-            <p id="dialog-body">{move || body.get()}</p>
+            <h2 id=format!("{id}-title")>{move || title.get()}</h2>
+            <p id=format!("{id}-body")>{move || body.get()}</p>
             <div class="dialog-actions">
                 <button
                     type="button"

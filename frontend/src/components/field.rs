@@ -4,10 +4,18 @@ use leptos::prelude::*;
 #[component]
 pub fn Field(
     /// Unique on the page; the input's id.
-    id: &'static str,
-    label: &'static str,
-    #[prop(default = "text")] kind: &'static str,
+    #[prop(into)]
+    id: String,
+    #[prop(into)] label: String,
+    /// Read before the label by screen readers (and tests) but not shown: "Tier 2 " before
+    /// "Name", where the fieldset around it already says which tier.
+    #[prop(optional)]
+    label_context: Option<String>,
+    /// An `<input>` type, or `textarea`.
+    #[prop(default = "text")]
+    kind: &'static str,
     #[prop(default = "")] autocomplete: &'static str,
+    #[prop(default = "")] inputmode: &'static str,
     value: RwSignal<String>,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional)] hint: Option<&'static str>,
@@ -28,20 +36,45 @@ pub fn Field(
             (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            {hint.map(|hint| view! { <p class="field-hint" id=hint_id.clone()>{hint}</p> })}
+    let invalid = move || error.with(Option::is_some).then_some("true");
+    let on_input = move |event| value.set(event_target_value(&event));
+    let control = if kind == "textarea" {
+        view! {
+            <textarea
+                id=id.clone()
+                name=id.clone()
+                rows="4"
+                prop:value=move || value.get()
+                on:input=on_input
+                aria-invalid=invalid
+                aria-describedby=described_by
+            ></textarea>
+        }
+        .into_any()
+    } else {
+        view! {
             <input
-                id=id
-                name=id
+                id=id.clone()
+                name=id.clone()
                 type=kind
                 autocomplete=autocomplete
+                inputmode=(!inputmode.is_empty()).then_some(inputmode)
                 prop:value=move || value.get()
-                on:input=move |event| value.set(event_target_value(&event))
-                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                on:input=on_input
+                aria-invalid=invalid
                 aria-describedby=described_by
             />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=id>
+                {label_context.map(|context| view! { <span class="visually-hidden">{context}</span> })}
+                {label}
+            </label>
+            {hint.map(|hint| view! { <p class="field-hint" id=hint_id.clone()>{hint}</p> })}
+            {control}
             {move || {
                 error
                     .get()

@@ -2,6 +2,7 @@
 
 pub mod cart;
 pub mod counts;
+pub mod form_errors;
 pub mod session;
 pub mod toasts;
 

@@ -567,6 +567,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("typing into {label:?}: {e}"));
     }
 
+    /// Sets the field labelled `label` to `value` the way a picker would, for inputs such
+    /// as `datetime-local` whose typing order depends on the browser's locale.
+    pub async fn set_value(&self, label: &str, value: &str) {
+        let field = self.field(label).await;
+        let element = field.to_json().expect("the field as a script argument");
+        self.driver
+            .execute(
+                "arguments[0].value = arguments[1];
+                 arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![element, Value::String(value.to_owned())],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("setting {label:?} to {value:?}: {e}"));
+    }
+
     /// Picks the option `option` (its text or value) of the `<select>` labelled `label`.
     pub async fn choose(&self, label: &str, option: &str) {
         let select = self.field(label).await;
@@ -594,21 +609,34 @@ impl Browser {
     }
 
     pub async fn click_button(&self, text: &str) {
-        self.button(text)
+        let button = self.button(text).await;
+        self.click(&button, format!("the button {text:?}")).await;
+    }
+
+    /// Scrolls `element` to the middle of the window, as a person would before clicking
+    /// it (the desktop header is sticky and would cover the top edge), and clicks it.
+    pub async fn click(&self, element: &WebElement, what: impl Display) {
+        let argument = element.to_json().expect("the element as a script argument");
+        self.driver
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' });",
+                vec![argument],
+            )
             .await
+            .unwrap_or_else(|e| panic!("scrolling to {what}: {e}"));
+        element
             .click()
             .await
-            .unwrap_or_else(|e| panic!("clicking the button {text:?}: {e}"));
+            .unwrap_or_else(|e| panic!("clicking {what}: {e}"));
     }
 
     /// Clicks the link reading `text`.
     pub async fn click_link(&self, text: &str) {
         let xpath = format!("//a[normalize-space()={}]", xpath_literal(text));
-        self.find(format!("a link {text:?}"), By::XPath(xpath))
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking the link {text:?}: {e}"));
+        let link = self
+            .find(format!("a link {text:?}"), By::XPath(xpath))
+            .await;
+        self.click(&link, format!("the link {text:?}")).await;
     }
 
     /// The main navigation's link whose text starts with `text` (e.g. "Cart" for
@@ -670,14 +698,9 @@ impl Browser {
             card_xpath(title),
             xpath_literal(button)
         );
-        self.find(
-            format!("the card {title:?}'s button {button:?}"),
-            By::XPath(xpath),
-        )
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {button:?} on the card {title:?}: {e}"));
+        let what = format!("the card {title:?}'s button {button:?}");
+        let element = self.find(&what, By::XPath(xpath)).await;
+        self.click(&element, what).await;
     }
 
     /// Waits until the card `title` shows the badge `badge` and its button reads one of
@@ -757,14 +780,9 @@ impl Browser {
             "//li[.//h3[normalize-space()={}]]//button[normalize-space()='Add to cart']",
             xpath_literal(tier)
         );
-        self.find(
-            format!("the tier {tier:?}'s button \"Add to cart\""),
-            By::XPath(xpath),
-        )
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("adding {tier:?} to the cart: {e}"));
+        let what = format!("the tier {tier:?}'s button \"Add to cart\"");
+        let element = self.find(&what, By::XPath(xpath)).await;
+        self.click(&element, what).await;
         self.wait_for_toast(&format!("Added {quantity} × {tier} to your cart."))
             .await;
     }

@@ -1,16 +1,16 @@
-//! The organizer's area: their events (every event for an admin) with sales per tier,
-//! read again whenever the live feed reports a change, so sales show without a reload.
+//! The organizer's events (every event for an admin) with sales per tier, read again
+//! whenever the live feed reports a change, so sales show without a reload.
 
 use std::time::Duration;
 
-use booking_dto::{EventStatus, OrganizerEvent};
+use booking_dto::OrganizerEvent;
 use leptos::prelude::*;
-use leptos_router::components::{A, Redirect};
+use leptos_router::components::A;
 
+use super::{RequireOrganizer, status_label};
 use crate::api;
 use crate::browser;
 use crate::components::load_error::LoadError;
-use crate::components::require_auth::RequireAuth;
 use crate::format;
 use crate::state::counts::use_counts;
 use crate::state::session::use_session;
@@ -20,17 +20,10 @@ const SETTLE: Duration = Duration::from_millis(500);
 
 #[component]
 pub fn OrganizerPage() -> impl IntoView {
-    let session = use_session();
     view! {
-        <RequireAuth>
-            {move || {
-                if session.is_organizer() {
-                    view! { <OrganizerEvents/> }.into_any()
-                } else {
-                    view! { <Redirect path="/"/> }.into_any()
-                }
-            }}
-        </RequireAuth>
+        <RequireOrganizer>
+            <OrganizerEvents/>
+        </RequireOrganizer>
     }
 }
 
@@ -72,12 +65,19 @@ fn OrganizerEvents() -> impl IntoView {
         <section class="page">
             <div class="page-heading">
                 <h1>"Your events"</h1>
+                <A href="/organizer/new" attr:class="button button-primary">"New event"</A>
             </div>
             <Transition fallback=|| view! { <p class="loading">"Loading your events…"</p> }>
                 {move || Suspend::new(async move {
                     match events.await {
                         Ok(list) if list.is_empty() => {
-                            view! { <p class="empty">"You have no events yet."</p> }.into_any()
+                            view! {
+                                <div class="empty">
+                                    <p class="empty">"You have no events yet."</p>
+                                    <p><A href="/organizer/new">"Create your first event"</A></p>
+                                </div>
+                            }
+                                .into_any()
                         }
                         Ok(list) => {
                             view! {
@@ -95,14 +95,6 @@ fn OrganizerEvents() -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
-}
-
-fn status_label(status: EventStatus) -> (&'static str, &'static str) {
-    match status {
-        EventStatus::Draft => ("Draft", "badge status-pending"),
-        EventStatus::Published => ("On sale", "badge status-confirmed"),
-        EventStatus::Cancelled => ("Cancelled", "badge status-cancelled"),
     }
 }
 
@@ -125,7 +117,7 @@ fn EventSales(sales: OrganizerEvent) -> impl IntoView {
     let caption = format!("Sales of {}", event.title);
     let region_label = caption.clone();
     let title = event.title.clone();
-    let href = format!("/events/{}", event.id);
+    let href = format!("/organizer/events/{}", event.id);
     let rows = event
         .tiers
         .iter()

@@ -1,0 +1,230 @@
+//! The fields of an event and of a tier as an organizer types them, shared by the create
+//! and the manage pages, and their conversion to what the domain checks.
+
+use booking_domain::ValidationErrors;
+use booking_domain::organizing::{DEFAULT_MAX_TICKETS_PER_USER, RawEventFields, RawTier};
+use booking_dto::{Event, Tier};
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::components::field::Field;
+use crate::format;
+use crate::state::form_errors::FormErrors;
+
+/// The currencies the forms offer; an event sells in one.
+pub const CURRENCIES: [&str; 3] = ["USD", "EUR", "GBP"];
+
+/// An event's own fields, as typed.
+#[derive(Debug, Clone, Copy)]
+pub struct EventDraft {
+    pub title: RwSignal<String>,
+    pub description: RwSignal<String>,
+    pub venue: RwSignal<String>,
+    /// The value of a `datetime-local` input, in the browser's time zone.
+    pub starts_at: RwSignal<String>,
+    pub limit: RwSignal<String>,
+}
+
+impl EventDraft {
+    pub fn empty() -> Self {
+        Self {
+            title: RwSignal::new(String::new()),
+            description: RwSignal::new(String::new()),
+            venue: RwSignal::new(String::new()),
+            starts_at: RwSignal::new(String::new()),
+            limit: RwSignal::new(DEFAULT_MAX_TICKETS_PER_USER.to_string()),
+        }
+    }
+
+    pub fn of(event: &Event) -> Self {
+        let offset = browser::local_offset_seconds(event.starts_at);
+        Self {
+            title: RwSignal::new(event.title.clone()),
+            description: RwSignal::new(event.description.clone()),
+            venue: RwSignal::new(event.venue.clone()),
+            starts_at: RwSignal::new(format::datetime_local(event.starts_at, offset)),
+            limit: RwSignal::new(event.max_tickets_per_user.to_string()),
+        }
+    }
+
+    /// The fields as the domain takes them; what is not even a date or a number is reported
+    /// into `errors` here, and left for the domain to call missing.
+    pub fn raw(&self, errors: &mut ValidationErrors) -> RawEventFields {
+        let starts_at = self.starts_at.get_untracked();
+        let parsed_start = browser::parse_local_datetime(&starts_at);
+        if parsed_start.is_none() && !starts_at.trim().is_empty() {
+            errors.push("startsAt", "is not a date and time");
+        }
+        RawEventFields {
+            title: Some(self.title.get_untracked()),
+            description: Some(self.description.get_untracked()),
+            venue: Some(self.venue.get_untracked()),
+            starts_at: parsed_start,
+            max_tickets_per_user: whole_number(
+                errors,
+                "maxTicketsPerUser",
+                &self.limit.get_untracked(),
+            ),
+        }
+    }
+}
+
+/// A tier's fields, as typed.
+#[derive(Debug, Clone, Copy)]
+pub struct TierDraft {
+    pub name: RwSignal<String>,
+    pub price: RwSignal<String>,
+    pub capacity: RwSignal<String>,
+}
+
+impl TierDraft {
+    pub fn empty() -> Self {
+        Self {
+            name: RwSignal::new(String::new()),
+            price: RwSignal::new(String::new()),
+            capacity: RwSignal::new(String::new()),
+        }
+    }
+
+    pub fn of(tier: &Tier) -> Self {
+        Self {
+            name: RwSignal::new(tier.name.clone()),
+            price: RwSignal::new(format::money_input(tier.price_cents)),
+            capacity: RwSignal::new(tier.capacity.to_string()),
+        }
+    }
+
+    /// The tier as the domain takes it; a price or capacity that is not a number is
+    /// reported under `prefix` + the field's name.
+    pub fn raw(&self, errors: &mut ValidationErrors, prefix: &str, currency: &str) -> RawTier {
+        let price = self.price.get_untracked();
+        let price_cents = format::parse_money(&price).unwrap_or_else(|| {
+            let message = if price.trim().is_empty() {
+                "is required"
+            } else {
+                "must be an amount like 12.50"
+            };
+            errors.push(format!("{prefix}priceCents"), message);
+            0
+        });
+        let capacity = whole_number(
+            errors,
+            &format!("{prefix}capacity"),
+            &self.capacity.get_untracked(),
+        )
+        .unwrap_or(0);
+        RawTier {
+            name: self.name.get_untracked(),
+            price_cents,
+            currency: currency.to_owned(),
+            capacity,
+        }
+    }
+}
+
+/// `text` as a whole number; anything else is reported under `field`.
+fn whole_number(errors: &mut ValidationErrors, field: &str, text: &str) -> Option<i64> {
+    let text = text.trim();
+    match text.parse() {
+        Ok(number) => Some(number),
+        Err(_) if text.is_empty() => {
+            errors.push(field, "is required");
+            None
+        }
+        Err(_) => {
+            errors.push(field, "must be a whole number");
+            None
+        }
+    }
+}
+
+/// The event's own fields: title, description, venue, start and the per-person limit.
+#[component]
+pub fn EventFields(draft: EventDraft, errors: FormErrors) -> impl IntoView {
+    view! {
+        <Field id="event-title" label="Title" value=draft.title error=errors.field("title", "Title")/>
+        <Field
+            id="event-description"
+            label="Description"
+            kind="textarea"
+            value=draft.description
+            error=errors.field("description", "Description")
+        />
+        <Field id="event-venue" label="Venue" value=draft.venue error=errors.field("venue", "Venue")/>
+        <div class="field-row">
+            <Field
+                id="event-starts-at"
+                label="Starts at"
+                kind="datetime-local"
+                value=draft.starts_at
+                error=errors.field("startsAt", "The start")
+                hint="In your time zone."
+            />
+            <Field
+                id="event-limit"
+                label="Tickets per person"
+                inputmode="numeric"
+                value=draft.limit
+                error=errors.field("maxTicketsPerUser", "Tickets per person")
+            />
+        </div>
+    }
+}
+
+/// A tier's name, price and capacity, labelled "Tier N Name" and so on for screen readers;
+/// `prefix` is how the server names its fields (`tiers[0].` or nothing).
+#[component]
+pub fn TierFields(
+    draft: TierDraft,
+    errors: FormErrors,
+    /// Unique on the page, for the inputs' ids.
+    key: String,
+    /// "Tier 2 " or "New tier ": read before each label.
+    context: String,
+    prefix: String,
+) -> impl IntoView {
+    view! {
+        <div class="tier-fields">
+            <Field
+                id=format!("{key}-name")
+                label="Name"
+                label_context=context.clone()
+                value=draft.name
+                error=errors.field(format!("{prefix}name"), "The name")
+            />
+            <Field
+                id=format!("{key}-price")
+                label="Price"
+                label_context=context.clone()
+                inputmode="decimal"
+                value=draft.price
+                error=price_error(errors, &prefix)
+            />
+            <Field
+                id=format!("{key}-capacity")
+                label="Capacity"
+                label_context=context
+                inputmode="numeric"
+                value=draft.capacity
+                error=errors.field(format!("{prefix}capacity"), "Capacity")
+            />
+        </div>
+    }
+}
+
+/// The server speaks of cents; a person typed dollars, so its range reads in those.
+fn price_error(errors: FormErrors, prefix: &str) -> Signal<Option<String>> {
+    let raw = errors.field(format!("{prefix}priceCents"), "The price");
+    Signal::derive(move || {
+        raw.get().map(|message| {
+            if message.contains("between") {
+                format!(
+                    "The price must be between 0.00 and {}",
+                    format::amount(booking_domain::organizing::MAX_PRICE_CENTS)
+                )
+            } else {
+                message
+            }
+        })
+    })
+}
