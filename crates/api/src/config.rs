@@ -38,6 +38,9 @@ pub struct Config {
     pub payment_decline_rate: f64,
     /// How long the simulated gateway takes to answer.
     pub payment_latency: Duration,
+    /// Most single-tier bookings one transaction takes for a hot tier; 0 books every
+    /// request in a transaction of its own.
+    pub booking_batch_max: usize,
     pub live: LiveSettings,
 }
 
@@ -60,6 +63,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("payment_decline_rate", &self.payment_decline_rate)
             .field("payment_latency", &self.payment_latency)
+            .field("booking_batch_max", &self.booking_batch_max)
             .field("live", &self.live)
             .finish()
     }
@@ -149,6 +153,7 @@ impl Config {
         Ok(Self {
             payment_decline_rate,
             payment_latency: Duration::from_millis(parse(&lookup, "PAYMENT_LATENCY_MS", 0)?),
+            booking_batch_max: parse(&lookup, "BOOKING_BATCH_MAX", 256)?,
             database_url: lookup("DATABASE_URL"),
             bind_addr: parse(
                 &lookup,

@@ -51,9 +51,18 @@ impl LiveMetrics {
     }
 }
 
+/// Group commit of bookings (see `coalesce`): how many transactions, and how many
+/// requests they carried; the ratio is the mean batch size.
+#[derive(Debug, Clone, Default)]
+pub struct BatchMetrics {
+    pub batches: Counter,
+    pub requests: Counter,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub live: LiveMetrics,
+    pub batches: BatchMetrics,
 }
 
 impl Metrics {
@@ -95,7 +104,22 @@ impl Metrics {
             "1 while this instance hears other instances' changes",
             live.listening.clone(),
         );
-        Arc::new(Self { registry, live })
+        let batches = BatchMetrics::default();
+        registry.register(
+            "batches",
+            "Booking transactions of the group commit",
+            batches.batches.clone(),
+        );
+        registry.register(
+            "batched_requests",
+            "Booking requests decided in those transactions",
+            batches.requests.clone(),
+        );
+        Arc::new(Self {
+            registry,
+            live,
+            batches,
+        })
     }
 
     /// The text exposition format.

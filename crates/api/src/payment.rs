@@ -25,6 +25,12 @@ pub type PaymentFuture<'a> = Pin<Box<dyn Future<Output = PaymentOutcome> + Send 
 
 pub trait PaymentGateway: Send + Sync {
     fn charge<'a>(&'a self, charge: &'a Charge) -> PaymentFuture<'a>;
+
+    /// Approves every charge without IO: the booking can be written confirmed in its own
+    /// transaction, with no second commit to confirm it.
+    fn settles_instantly(&self) -> bool {
+        false
+    }
 }
 
 /// The default: every payment is approved at once.
@@ -34,6 +40,10 @@ pub struct InstantApproval;
 impl PaymentGateway for InstantApproval {
     fn charge<'a>(&'a self, _: &'a Charge) -> PaymentFuture<'a> {
         Box::pin(async { PaymentOutcome::Approved })
+    }
+
+    fn settles_instantly(&self) -> bool {
+        true
     }
 }
 

@@ -12,6 +12,7 @@ use booking_persistence::DbPool;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::{AuthSettings, JwtKeys, password};
+use crate::coalesce::Coalescer;
 use crate::config::Config;
 use crate::json::MAX_BODY_BYTES;
 use crate::live::Live;
@@ -55,6 +56,17 @@ impl Application {
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new();
         let live = Live::start(config.live.clone(), pool.clone(), metrics.live.clone());
+        let payments = gateway(config);
+        let batches = (config.booking_batch_max > 0).then(|| {
+            Coalescer::new(
+                pool.clone(),
+                live.clone(),
+                metrics.batches.clone(),
+                config.booking_batch_max,
+                routes::bookings::initial_status(payments.as_ref()),
+                routes::bookings::new_reference,
+            )
+        });
         let state = AppState {
             pool,
             auth: Arc::new(AuthSettings {
@@ -63,7 +75,8 @@ impl Application {
                 secure_cookies: config.is_production(),
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
             }),
-            payments: gateway(config),
+            payments,
+            batches,
             live: live.clone(),
             metrics,
         };

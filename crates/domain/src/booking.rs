@@ -265,6 +265,22 @@ pub fn plan(
     })
 }
 
+/// A published tier of an event that starts tomorrow, for tests.
+#[cfg(test)]
+pub(crate) fn test_tier(remaining: u32, limit: u32, price_cents: i64) -> LockedTier {
+    use chrono::TimeDelta;
+    LockedTier {
+        tier_id: Uuid::new_v4(),
+        event_id: Uuid::new_v4(),
+        event_status: EventStatus::Published,
+        starts_at: Utc::now() + TimeDelta::days(1),
+        max_tickets_per_user: limit,
+        remaining,
+        price_cents,
+        currency: "USD".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
@@ -333,19 +349,6 @@ mod tests {
         assert_eq!(parsed.items()[0].target, ItemTarget::Event(event));
     }
 
-    fn tier(remaining: u32, limit: u32, price_cents: i64) -> LockedTier {
-        LockedTier {
-            tier_id: Uuid::new_v4(),
-            event_id: Uuid::new_v4(),
-            event_status: EventStatus::Published,
-            starts_at: Utc::now() + TimeDelta::days(1),
-            max_tickets_per_user: limit,
-            remaining,
-            price_cents,
-            currency: "USD".into(),
-        }
-    }
-
     fn line(tier: &LockedTier, quantity: u32) -> TierLine {
         TierLine {
             tier_id: tier.tier_id,
@@ -355,7 +358,7 @@ mod tests {
 
     #[test]
     fn a_valid_booking_is_priced_at_current_prices() {
-        let (vip, ga) = (tier(10, 4, 10_000), tier(100, 4, 1_000));
+        let (vip, ga) = (test_tier(10, 4, 10_000), test_tier(100, 4, 1_000));
         let plan = plan(
             &[line(&vip, 2), line(&ga, 3)],
             &[vip.clone(), ga.clone()],
@@ -371,7 +374,7 @@ mod tests {
 
     #[test]
     fn more_than_remaining_is_insufficient() {
-        let t = tier(2, 4, 100);
+        let t = test_tier(2, 4, 100);
         assert_eq!(
             plan(&[line(&t, 3)], std::slice::from_ref(&t), |_| 0, Utc::now()),
             Err(BookingRejection::InsufficientTickets {
@@ -384,7 +387,7 @@ mod tests {
 
     #[test]
     fn the_limit_counts_tickets_already_held() {
-        let t = tier(100, 2, 100);
+        let t = test_tier(100, 2, 100);
         assert!(plan(&[line(&t, 1)], std::slice::from_ref(&t), |_| 1, Utc::now()).is_ok());
         assert!(matches!(
             plan(&[line(&t, 1)], std::slice::from_ref(&t), |_| 2, Utc::now()),
@@ -399,7 +402,7 @@ mod tests {
 
     #[test]
     fn the_limit_adds_up_every_tier_of_one_event() {
-        let a = tier(100, 3, 100);
+        let a = test_tier(100, 3, 100);
         let b = LockedTier {
             tier_id: Uuid::new_v4(),
             ..a.clone()
@@ -417,7 +420,7 @@ mod tests {
 
     #[test]
     fn a_single_item_over_the_limit_is_refused() {
-        let t = tier(100, 4, 100);
+        let t = test_tier(100, 4, 100);
         assert!(matches!(
             plan(&[line(&t, 5)], std::slice::from_ref(&t), |_| 0, Utc::now()),
             Err(BookingRejection::TicketLimitExceeded { .. })
@@ -436,7 +439,7 @@ mod tests {
             let t = LockedTier {
                 event_status: status,
                 starts_at,
-                ..tier(10, 4, 100)
+                ..test_tier(10, 4, 100)
             };
             assert_eq!(
                 plan(&[line(&t, 1)], std::slice::from_ref(&t), |_| 0, now),
@@ -448,7 +451,7 @@ mod tests {
 
     #[test]
     fn unknown_duplicate_and_mixed_currency_lines_are_refused() {
-        let t = tier(10, 4, 100);
+        let t = test_tier(10, 4, 100);
         let ghost = Uuid::new_v4();
         assert_eq!(
             plan(
@@ -473,7 +476,7 @@ mod tests {
         );
         let euro = LockedTier {
             currency: "EUR".into(),
-            ..tier(10, 4, 100)
+            ..test_tier(10, 4, 100)
         };
         assert_eq!(
             plan(
@@ -488,7 +491,7 @@ mod tests {
 
     #[test]
     fn an_absurd_total_is_refused_not_wrapped() {
-        let t = tier(10, 10, i64::MAX / 2);
+        let t = test_tier(10, 10, i64::MAX / 2);
         assert_eq!(
             plan(&[line(&t, 3)], std::slice::from_ref(&t), |_| 0, Utc::now()),
             Err(BookingRejection::TotalOverflow)
@@ -500,7 +503,7 @@ mod tests {
         fn a_granted_plan_never_oversells_or_exceeds_the_limit(
             remaining in 0_u32..10, limit in 1_u32..6, held in 0_u32..6, quantity in 1_u32..12, price in 0_i64..100_000
         ) {
-            let t = tier(remaining, limit, price);
+            let t = test_tier(remaining, limit, price);
             if let Ok(plan) = plan(&[line(&t, quantity)], std::slice::from_ref(&t), |_| held, Utc::now()) {
                 prop_assert!(quantity <= remaining);
                 prop_assert!(held + quantity <= limit);

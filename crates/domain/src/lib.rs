@@ -2,6 +2,7 @@
 //! already been parsed into one of these types, so the rule behind it lives here once.
 
 pub mod account;
+pub mod batch;
 pub mod booking;
 pub mod cancellation;
 pub mod event;

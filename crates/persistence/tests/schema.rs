@@ -283,6 +283,7 @@ async fn a_taken_booking_reference_is_drawn_again_and_nothing_is_booked_twice() 
             ids.user_id,
             &request,
             None,
+            booking_domain::BookingStatus::Pending,
             Utc::now(),
             taken_then_fresh,
         )

@@ -3,11 +3,12 @@
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
 use booking_domain::{
-    BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
+    BookingReference, BookingRequest, BookingStatus, ItemTarget, Pagination, RawItem,
+    ValidationErrors,
 };
 use booking_dto::Problem;
 use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page};
-use booking_persistence::bookings::{self, BookingRecord, BookingScope, Idempotency};
+use booking_persistence::bookings::{self, BatchRequest, BookingRecord, BookingScope, Idempotency};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -58,29 +59,53 @@ pub async fn create(
     // whitespace or field order.
     let request_hash =
         Sha256::digest(serde_json::to_vec(&body).map_err(ApiError::internal)?).to_vec();
-    let idempotency = key.as_deref().map(|key| Idempotency {
-        key,
-        request_hash: &request_hash,
-    });
-    let mut conn = state.pool.get().await?;
-    let created = bookings::create(
-        &mut conn,
-        caller.id,
-        &request,
-        idempotency,
-        Utc::now(),
-        new_reference,
-    )
-    .await?;
-    state.live.committed(created.changes);
-    if created.replayed {
+    let status = initial_status(state.payments.as_ref());
+    let lone_tier = match request.items() {
+        [item] => match item.target {
+            ItemTarget::Tier(tier_id) => Some((tier_id, item.quantity)),
+            ItemTarget::Event(_) => None,
+        },
+        _ => None,
+    };
+    let created = match (&state.batches, lone_tier) {
+        // One tier: joins that tier's next batch (see `coalesce`).
+        (Some(batches), Some((tier_id, quantity))) => {
+            let request = BatchRequest {
+                user_id: caller.id,
+                quantity,
+                idempotency: key.map(|key| (key, request_hash)),
+            };
+            batches.book(tier_id, request).await?
+        }
+        // Several tiers (or an event's only tier): a transaction of its own, locking the
+        // buyer and then its tiers in ascending order, the order batches use too.
+        _ => {
+            let idempotency = key.as_deref().map(|key| Idempotency {
+                key,
+                request_hash: &request_hash,
+            });
+            let mut conn = state.pool.get().await?;
+            let created = bookings::create(
+                &mut conn,
+                caller.id,
+                &request,
+                idempotency,
+                status,
+                Utc::now(),
+                new_reference,
+            )
+            .await?;
+            state.live.committed(created.changes.clone());
+            created
+        }
+    };
+    if created.replayed || status == BookingStatus::Confirmed {
         return Ok(HttpResponse::Created()
             .insert_header((HeaderName::from_static("idempotent-replayed"), "true"))
             .json(to_dto(&created.booking)));
     }
     // The tickets are held by a committed pending booking; pay without holding a lock
     // or a pooled connection.
-    drop(conn);
     let booking = created.booking;
     let charge = Charge {
         booking_id: booking.id,
@@ -235,7 +260,17 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-fn new_reference() -> BookingReference {
+/// How a new booking is written: confirmed at once when paying needs no IO (one commit
+/// per booking, or per batch), else pending until the payment answers.
+pub fn initial_status(payments: &dyn crate::payment::PaymentGateway) -> BookingStatus {
+    if payments.settles_instantly() {
+        BookingStatus::Confirmed
+    } else {
+        BookingStatus::Pending
+    }
+}
+
+pub fn new_reference() -> BookingReference {
     let mut bytes = [0_u8; booking_domain::reference::REFERENCE_CHARS];
     // getrandom fails only when the OS has no entropy source at all; a fixed fallback
     // then just collides and is retried by the caller's unique-reference loop.

@@ -812,6 +812,7 @@ async fn abandoned_pending_bookings_expire_and_return_their_tickets() {
         session.user.id,
         &request,
         None,
+        booking_domain::BookingStatus::Pending,
         chrono::Utc::now(),
         || booking_domain::BookingReference::from_random(*b"abcdef"),
     )

@@ -430,3 +430,27 @@ impl TestApp {
         response.json().await.expect("body")
     }
 }
+
+/// The value of the metric `name` (a line `name value`) that the server at `address`
+/// reports, or 0 when it reports none.
+pub async fn metric(app: &TestApp, address: &str, name: &str) -> f64 {
+    let text = app
+        .client
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .map_or(0.0, |value| value.trim().parse().expect("a number"))
+}
+
+/// A second server on `app`'s database, with `adjust` applied to its configuration.
+pub async fn second_instance(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> String {
+    let mut config = test_config(app.db.url(), app._static_dir.path());
+    adjust(&mut config);
+    start_server(&config).await
+}

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use booking_api::config::Config;
 use booking_api::live::bus::APPLICATION_NAME;
 use booking_dto::ServerMessage;
 use booking_load::live::LiveClient;
@@ -13,8 +12,8 @@ use tokio::net::TcpSocket;
 use uuid::Uuid;
 
 use crate::helpers::{
-    CreatedEvent, EventSpec, TestApp, expect_problem, spawn_app, spawn_app_with, start_server,
-    test_config,
+    CreatedEvent, EventSpec, TestApp, expect_problem, metric, second_instance, spawn_app,
+    spawn_app_with,
 };
 
 /// The bar: a change shows on every instance within a second.
@@ -65,21 +64,6 @@ async fn until_count(client: &mut LiveClient, tier: Uuid, remaining: i32, within
     }
 }
 
-async fn metric(app: &TestApp, address: &str, name: &str) -> f64 {
-    let text = app
-        .client
-        .get(format!("{address}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .map_or(0.0, |value| value.trim().parse().expect("a number"))
-}
-
 /// Waits up to 10 s for a metric to reach `value`.
 async fn until_metric(app: &TestApp, address: &str, name: &str, value: f64) {
     for _ in 0..100 {
@@ -89,13 +73,6 @@ async fn until_metric(app: &TestApp, address: &str, name: &str, value: f64) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{name} never reached {value}");
-}
-
-/// A second server on `app`'s database, with `adjust` applied to its configuration.
-async fn second_instance(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> String {
-    let mut config = test_config(app.db.url(), app._static_dir.path());
-    adjust(&mut config);
-    start_server(&config).await
 }
 
 async fn concert(app: &TestApp, capacity: i32) -> (Uuid, Uuid) {

@@ -10,6 +10,7 @@
 )]
 
 mod auth;
+mod batching;
 mod bookings;
 mod browser;
 mod errors;

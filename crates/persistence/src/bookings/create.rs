@@ -77,15 +77,18 @@ pub struct CreatedBooking {
 }
 
 /// Collisions among 32^6 references are rare; a handful of fresh draws always suffices.
-const REFERENCE_ATTEMPTS: usize = 8;
-const REFERENCE_CONSTRAINT: &str = "bookings_reference_key";
+pub(super) const REFERENCE_ATTEMPTS: usize = 8;
+pub(super) const REFERENCE_CONSTRAINT: &str = "bookings_reference_key";
 
-/// Books `request` for `user_id` all-or-nothing, or explains why not.
+/// Books `request` for `user_id` all-or-nothing, or explains why not. The booking is
+/// written as `status`: pending while a payment is still to be made, confirmed when the
+/// payment needs no IO and is settled here.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     request: &BookingRequest,
     idempotency: Option<Idempotency<'_>>,
+    status: BookingStatus,
     now: DateTime<Utc>,
     new_reference: fn() -> BookingReference,
 ) -> Result<CreatedBooking, CreateBookingError> {
@@ -95,7 +98,7 @@ pub async fn create(
         let reference = new_reference();
         let attempt = conn
             .transaction(async |conn| {
-                book(conn, user_id, request, idempotency, now, &reference).await
+                book(conn, user_id, request, idempotency, status, now, &reference).await
             })
             .await;
         match attempt {
@@ -109,7 +112,7 @@ pub async fn create(
 
 /// How one transaction ended: a drawn reference that was already taken rolls it back to
 /// be tried again with another.
-enum Attempt {
+pub(super) enum Attempt {
     ReferenceTaken,
     Failed(CreateBookingError),
 }
@@ -141,19 +144,35 @@ impl From<DbError> for Attempt {
 
 /// A requested tier with the names the booking shows, read before any tier lock.
 #[derive(Debug, Clone, Queryable)]
-struct TierInfo {
-    tier_id: Uuid,
-    event_id: Uuid,
-    tier_name: String,
-    position: i32,
-    event_title: String,
+pub(super) struct TierInfo {
+    pub(super) tier_id: Uuid,
+    pub(super) event_id: Uuid,
+    pub(super) tier_name: String,
+    pub(super) position: i32,
+    pub(super) event_title: String,
 }
+
+/// The columns of a [`TierInfo`], from `ticket_tiers` joined with `events`.
+pub(super) const TIER_INFO: (
+    ticket_tiers::id,
+    ticket_tiers::event_id,
+    ticket_tiers::name,
+    ticket_tiers::position,
+    events::title,
+) = (
+    ticket_tiers::id,
+    ticket_tiers::event_id,
+    ticket_tiers::name,
+    ticket_tiers::position,
+    events::title,
+);
 
 async fn book(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     request: &BookingRequest,
     idempotency: Option<Idempotency<'_>>,
+    status: BookingStatus,
     now: DateTime<Utc>,
     reference: &BookingReference,
 ) -> Result<CreatedBooking, Attempt> {
@@ -190,13 +209,7 @@ async fn book(
         ticket_tiers::table
             .inner_join(events::table)
             .filter(named.clone())
-            .select((
-                ticket_tiers::id,
-                ticket_tiers::event_id,
-                ticket_tiers::name,
-                ticket_tiers::position,
-                events::title,
-            ))
+            .select(TIER_INFO)
             .load::<TierInfo>(&mut pipe),
         booking_items::table
             .inner_join(bookings::table)
@@ -340,8 +353,9 @@ async fn book(
                 bookings::id.eq(booking_id),
                 bookings::reference.eq(reference.as_str()),
                 bookings::user_id.eq(user_id),
-                // Confirmed only once paid (see `settle`): no lock is held while paying.
-                bookings::status.eq(BookingStatus::Pending.as_str()),
+                // Pending until paid (see `settle`) when paying takes IO: no lock is held
+                // while paying.
+                bookings::status.eq(status.as_str()),
                 bookings::total_cents.eq(plan.total_cents),
                 bookings::currency.eq(&plan.currency),
                 bookings::idempotency_key.eq(idempotency.map(|i| i.key)),
@@ -359,13 +373,13 @@ async fn book(
     .await?;
 
     Ok(CreatedBooking {
-        booking: record(booking_id, user_id, reference, &plan, &infos, now),
+        booking: record(booking_id, user_id, reference, &plan, &infos, status, now),
         replayed: false,
         changes,
     })
 }
 
-fn quantity_of(quantity: u32) -> i32 {
+pub(super) fn quantity_of(quantity: u32) -> i32 {
     i32::try_from(quantity).unwrap_or(i32::MAX)
 }
 
@@ -415,12 +429,13 @@ fn resolve_lines(
 
 /// The new booking as a read would return it (items by event title, then tier position),
 /// from what the transaction already holds: nothing is read back under the locks.
-fn record(
+pub(super) fn record(
     id: Uuid,
     user_id: Uuid,
     reference: &BookingReference,
     plan: &BookingPlan,
     infos: &[TierInfo],
+    status: BookingStatus,
     now: DateTime<Utc>,
 ) -> BookingRecord {
     let mut items: Vec<(i32, BookingItemRecord)> = plan
@@ -452,7 +467,7 @@ fn record(
         id,
         reference: reference.as_str().to_owned(),
         user_id,
-        status: BookingStatus::Pending,
+        status,
         total_cents: plan.total_cents,
         currency: plan.currency.clone(),
         created_at: now,

@@ -1,9 +1,11 @@
 //! Bookings: the locking transaction that creates them, and reads.
 
+mod batch;
 pub(crate) mod cancel;
 mod create;
 mod settle;
 
+pub use batch::{BatchOutcome, BatchRequest, create_batch};
 pub use cancel::{CancelBookingError, CancelledBooking, cancel};
 pub use create::{CreateBookingError, CreatedBooking, Idempotency, create};
 pub use settle::{SettleError, confirm, discard, expire_stale};
