@@ -6,7 +6,7 @@ use booking_persistence::DbPool;
 use booking_persistence::availability::AvailabilityChange;
 use booking_persistence::seed::{self, SEED_PASSWORD, SeedOutcome};
 use booking_persistence::{AsyncPgConnection, DbError, bookings, events};
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 
 use crate::auth::password;
 use crate::config::Config;
@@ -51,10 +51,9 @@ async fn load_seed(config: &Config, pool: &DbPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How often the sweeper looks for bookings whose payment never completed.
+/// How often the sweeper looks for bookings whose payment never completed (they are
+/// abandoned after `domain::lifecycle::HOLD_TTL`).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
-/// A pending booking older than this was abandoned (the process died while paying).
-const PENDING_TTL: TimeDelta = TimeDelta::minutes(10);
 
 /// Work a crash can leave half done: pending bookings never paid, and bookings of events
 /// whose cancellation stopped before releasing them.
@@ -62,7 +61,7 @@ async fn sweep(
     conn: &mut AsyncPgConnection,
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<AvailabilityChange>, DbError> {
-    let mut changes = bookings::expire_stale(conn, now - PENDING_TTL, now).await?;
+    let mut changes = bookings::expire_stale(conn, now).await?;
     changes.extend(events::release_bookings_of_cancelled_events(conn, now).await?);
     Ok(changes)
 }

@@ -269,9 +269,12 @@ impl From<SettleError> for ApiError {
         match error {
             // Its event was cancelled (or the sweeper expired it) while the payment ran:
             // the tickets are back and nothing is owed; retrying would not change that.
-            SettleError::NoLongerPending => Self::BookingAlreadyCancelled(
-                "The booking was cancelled before its payment completed; nothing is owed.".into(),
-            ),
+            SettleError::NoLongerPending(_) | SettleError::NotFound => {
+                Self::BookingAlreadyCancelled(
+                    "The booking was cancelled before its payment completed; nothing is owed."
+                        .into(),
+                )
+            }
             SettleError::Db(db) => db.into(),
         }
     }

@@ -63,7 +63,7 @@ impl Application {
                 live.clone(),
                 metrics.batches.clone(),
                 config.booking_batch_max,
-                routes::bookings::initial_status(payments.as_ref()),
+                booking_domain::lifecycle::initial_status(!payments.settles_instantly()),
                 routes::bookings::new_reference,
             )
         });

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod booking;
 pub mod cancellation;
 pub mod event;
+pub mod lifecycle;
 pub mod organizing;
 pub mod pagination;
 pub mod reference;

@@ -2,6 +2,7 @@
 
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
+use booking_domain::lifecycle;
 use booking_domain::{
     BookingReference, BookingRequest, BookingStatus, ItemTarget, Pagination, RawItem,
     ValidationErrors,
@@ -59,7 +60,7 @@ pub async fn create(
     // whitespace or field order.
     let request_hash =
         Sha256::digest(serde_json::to_vec(&body).map_err(ApiError::internal)?).to_vec();
-    let status = initial_status(state.payments.as_ref());
+    let status = lifecycle::initial_status(!state.payments.settles_instantly());
     let lone_tier = match request.items() {
         [item] => match item.target {
             ItemTarget::Tier(tier_id) => Some((tier_id, item.quantity)),
@@ -208,9 +209,7 @@ pub async fn detail(
         None
     };
     let booking = booking
-        .filter(|booking| {
-            booking.user_id == caller.id || caller.role == booking_domain::Role::Admin
-        })
+        .filter(|booking| lifecycle::may_read(caller.actor(), booking.user_id))
         .ok_or(ApiError::BookingNotFound)?;
     Ok(web::Json(to_dto(&booking)))
 }
@@ -258,16 +257,6 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         )));
     }
     Ok(Some(key.to_owned()))
-}
-
-/// How a new booking is written: confirmed at once when paying needs no IO (one commit
-/// per booking, or per batch), else pending until the payment answers.
-pub fn initial_status(payments: &dyn crate::payment::PaymentGateway) -> BookingStatus {
-    if payments.settles_instantly() {
-        BookingStatus::Confirmed
-    } else {
-        BookingStatus::Pending
-    }
 }
 
 pub fn new_reference() -> BookingReference {

@@ -823,13 +823,9 @@ async fn abandoned_pending_bookings_expire_and_return_their_tickets() {
         .await;
 
     let now = chrono::Utc::now();
-    let changes = booking_persistence::bookings::expire_stale(
-        &mut conn,
-        now - chrono::TimeDelta::minutes(10),
-        now,
-    )
-    .await
-    .unwrap();
+    let changes = booking_persistence::bookings::expire_stale(&mut conn, now)
+        .await
+        .unwrap();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].remaining, 10);
     assert_eq!(app.remaining(event.tier_ids[0]).await, 10);

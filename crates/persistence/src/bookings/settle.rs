@@ -1,7 +1,10 @@
-//! After the payment: confirm a pending booking, or discard it and return its tickets.
-//! Neither touches a tier row unless tickets go back, so paying holds no lock at all.
+//! After the payment (or its absence): a pending booking is confirmed, discarded with its
+//! tickets returned, or expired with its tickets returned, as `domain::lifecycle::settle`
+//! decides. Only settling that returns tickets touches a tier row, so paying holds no
+//! lock at all.
 
 use booking_domain::BookingStatus;
+use booking_domain::lifecycle::{self, Fate, NotPending, Settlement};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -14,9 +17,11 @@ use crate::schema::bookings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettleError {
-    /// Expired by the sweeper (or already settled) before the payment came back.
-    #[error("the booking is no longer pending")]
-    NoLongerPending,
+    /// Expired by the sweeper, cancelled, or already settled before the payment came back.
+    #[error(transparent)]
+    NoLongerPending(NotPending),
+    #[error("no such booking")]
+    NotFound,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -27,21 +32,11 @@ impl From<diesel::result::Error> for SettleError {
     }
 }
 
-/// Paid: the pending booking becomes confirmed. The caller already holds the booking's
-/// record from its creation, so nothing is read back here: this is on every booking's path.
+/// Paid: the pending booking becomes confirmed.
 pub async fn confirm(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Result<(), SettleError> {
-    let updated = diesel::update(
-        bookings::table
-            .find(booking_id)
-            .filter(bookings::status.eq(BookingStatus::Pending.as_str())),
-    )
-    .set(bookings::status.eq(BookingStatus::Confirmed.as_str()))
-    .execute(conn)
-    .await?;
-    if updated == 0 {
-        return Err(SettleError::NoLongerPending);
-    }
-    Ok(())
+    settle(conn, booking_id, Settlement::Paid, Utc::now())
+        .await
+        .map(drop)
 }
 
 /// Declined: the pending booking is deleted and its tickets return, as if never booked.
@@ -50,38 +45,74 @@ pub async fn discard(
     booking_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<AvailabilityChange>, SettleError> {
+    settle(conn, booking_id, Settlement::Declined, now).await
+}
+
+/// Settles one booking in a transaction of its own, under its row lock, so a payment
+/// answer and the sweeper cannot both settle it.
+async fn settle(
+    conn: &mut AsyncPgConnection,
+    booking_id: Uuid,
+    settlement: Settlement,
+    now: DateTime<Utc>,
+) -> Result<Vec<AvailabilityChange>, SettleError> {
     conn.transaction(async |conn| {
-        lock_pending(conn, booking_id).await?;
-        let changes = return_tickets(conn, booking_id, now).await?;
-        diesel::delete(bookings::table.find(booking_id))
-            .execute(conn)
-            .await?;
-        Ok(changes)
+        let status: String = bookings::table
+            .find(booking_id)
+            .select(bookings::status)
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(SettleError::NotFound)?;
+        let status: BookingStatus = status
+            .parse()
+            .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))?;
+        let fate = lifecycle::settle(status, settlement).map_err(SettleError::NoLongerPending)?;
+        apply(conn, booking_id, fate, now).await
     })
     .await
 }
 
-async fn lock_pending(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Result<(), SettleError> {
-    bookings::table
-        .find(booking_id)
-        .filter(bookings::status.eq(BookingStatus::Pending.as_str()))
-        .select(bookings::id)
-        .for_update()
-        .first::<Uuid>(conn)
-        .await
-        .optional()?
-        .ok_or(SettleError::NoLongerPending)?;
-    Ok(())
+/// Carries out what the domain decided for a locked pending booking.
+async fn apply(
+    conn: &mut AsyncPgConnection,
+    booking_id: Uuid,
+    fate: Fate,
+    now: DateTime<Utc>,
+) -> Result<Vec<AvailabilityChange>, SettleError> {
+    match fate {
+        Fate::Becomes(status) => {
+            // Tickets stay sold only while the booking holds them.
+            let changes = if BookingStatus::HOLDING.contains(&status) {
+                Vec::new()
+            } else {
+                return_tickets(conn, booking_id, now).await?
+            };
+            diesel::update(bookings::table.find(booking_id))
+                .set(bookings::status.eq(status.as_str()))
+                .execute(conn)
+                .await?;
+            Ok(changes)
+        }
+        Fate::Discarded => {
+            let changes = return_tickets(conn, booking_id, now).await?;
+            diesel::delete(bookings::table.find(booking_id))
+                .execute(conn)
+                .await?;
+            Ok(changes)
+        }
+    }
 }
 
-/// Expires pending bookings created before `cutoff` (a crash between booking and
-/// payment) and returns their tickets, one booking per transaction. `SKIP LOCKED`: a
-/// booking being settled right now is left to its request.
+/// Expires pending bookings created before `lifecycle::abandoned_before(now)` (a crash
+/// between booking and payment) and returns their tickets, one booking per transaction.
+/// `SKIP LOCKED`: a booking being settled right now is left to its request.
 pub async fn expire_stale(
     conn: &mut AsyncPgConnection,
-    cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<AvailabilityChange>, DbError> {
+    let cutoff = lifecycle::abandoned_before(now);
     let mut changes = Vec::new();
     loop {
         let expired = conn
@@ -97,16 +128,17 @@ pub async fn expire_stale(
                     .await
                     .optional()?
                 else {
-                    return Ok::<_, DbError>(None);
+                    return Ok::<_, SettleError>(None);
                 };
-                let returned = return_tickets(conn, booking_id, now).await?;
-                diesel::update(bookings::table.find(booking_id))
-                    .set(bookings::status.eq(BookingStatus::Expired.as_str()))
-                    .execute(conn)
-                    .await?;
-                Ok(Some(returned))
+                let fate = lifecycle::settle(BookingStatus::Pending, Settlement::Abandoned)
+                    .map_err(SettleError::NoLongerPending)?;
+                Ok(Some(apply(conn, booking_id, fate, now).await?))
             })
-            .await?;
+            .await
+            .map_err(|error| match error {
+                SettleError::Db(db) => db,
+                other => DbError::Corrupt(other.to_string()),
+            })?;
         match expired {
             Some(returned) => changes.extend(returned),
             None => return Ok(changes),
