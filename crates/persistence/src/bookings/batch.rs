@@ -17,13 +17,13 @@ use std::collections::HashMap;
 
 use booking_domain::batch::{BatchDecision, BatchEntry, BatchFacts, EarlierKey, decide};
 use booking_domain::booking::TierLine;
-use booking_domain::{BookingReference, BookingStatus, LockedTier};
+use booking_domain::{BookingReference, BookingStatus};
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::dsl::sum;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures::TryFutureExt;
-use futures::future::{try_join, try_join4};
+use futures::future::try_join4;
 use uuid::Uuid;
 
 use super::create::{
@@ -159,45 +159,9 @@ async fn lock_and_read(
     )
     .await?;
 
-    let (locked, event) = try_join(
-        ticket_tiers::table
-            .filter(ticket_tiers::id.eq(tier_id))
-            .select((
-                ticket_tiers::event_id,
-                ticket_tiers::remaining,
-                ticket_tiers::price_cents,
-                ticket_tiers::currency,
-            ))
-            .for_update()
-            .load::<(Uuid, i32, i64, String)>(&mut pipe),
-        events::table
-            .filter(events::id.eq_any(event_of(tier_id)))
-            .select((
-                events::status,
-                events::starts_at,
-                events::max_tickets_per_user,
-            ))
-            .load::<(String, DateTime<Utc>, i32)>(&mut pipe),
-    )
-    .await?;
-
-    let mut tiers = Vec::new();
-    if let (Some((event_id, remaining, price_cents, currency)), Some((status, starts_at, limit))) =
-        (locked.into_iter().next(), event.into_iter().next())
-    {
-        tiers.push(LockedTier {
-            tier_id,
-            event_id,
-            event_status: status
-                .parse()
-                .map_err(|error| DbError::Corrupt(format!("event of tier {tier_id}: {error}")))?,
-            starts_at,
-            max_tickets_per_user: u32::try_from(limit).unwrap_or(0),
-            remaining: u32::try_from(remaining).unwrap_or(0),
-            price_cents,
-            currency,
-        });
-    }
+    // The tier's event never changes, so it is known before the lock.
+    let event_ids: Vec<Uuid> = infos.iter().map(|info| info.event_id).collect();
+    let tiers = super::locks::lock_tiers(pipe, &[tier_id], &event_ids).await?;
     Ok(Locked {
         info: infos.into_iter().next(),
         facts: BatchFacts {

@@ -25,7 +25,6 @@ use std::collections::HashMap;
 use booking_domain::booking::{self, TierLine};
 use booking_domain::{
     BookingPlan, BookingReference, BookingRejection, BookingRequest, BookingStatus, ItemTarget,
-    LockedTier,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::dsl::sum;
@@ -33,7 +32,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures::TryFutureExt;
-use futures::future::{try_join, try_join_all, try_join4};
+use futures::future::{try_join_all, try_join4};
 use uuid::Uuid;
 
 use super::{BookingItemRecord, BookingRecord};
@@ -255,59 +254,11 @@ async fn book(
     event_ids.dedup();
 
     // Round trip 2: the tier locks, then the events as they are once those are held.
-    let (locked, event_rows) = try_join(
-        ticket_tiers::table
-            .filter(ticket_tiers::id.eq_any(&tier_ids))
-            .order(ticket_tiers::id)
-            .select((
-                ticket_tiers::id,
-                ticket_tiers::event_id,
-                ticket_tiers::remaining,
-                ticket_tiers::price_cents,
-                ticket_tiers::currency,
-            ))
-            .for_update()
-            .load::<(Uuid, Uuid, i32, i64, String)>(&mut pipe),
-        events::table
-            .filter(events::id.eq_any(&event_ids))
-            .select((
-                events::id,
-                events::status,
-                events::starts_at,
-                events::max_tickets_per_user,
-            ))
-            .load::<(Uuid, String, DateTime<Utc>, i32)>(&mut pipe),
-    )
-    .await?;
-
-    let event_rows: HashMap<Uuid, (String, DateTime<Utc>, i32)> = event_rows
-        .into_iter()
-        .map(|(id, status, starts_at, limit)| (id, (status, starts_at, limit)))
-        .collect();
+    let tiers = super::locks::lock_tiers(pipe, &tier_ids, &event_ids).await?;
     let held: HashMap<Uuid, i64> = held
         .into_iter()
         .map(|(event_id, quantity)| (event_id, quantity.unwrap_or(0)))
         .collect();
-    let tiers = locked
-        .into_iter()
-        .map(|(tier_id, event_id, remaining, price_cents, currency)| {
-            let (status, starts_at, limit) = event_rows
-                .get(&event_id)
-                .ok_or_else(|| DbError::Corrupt(format!("tier {tier_id} has no event")))?;
-            Ok(LockedTier {
-                tier_id,
-                event_id,
-                event_status: status
-                    .parse()
-                    .map_err(|error| DbError::Corrupt(format!("event {event_id}: {error}")))?,
-                starts_at: *starts_at,
-                max_tickets_per_user: u32::try_from(*limit).unwrap_or(0),
-                remaining: u32::try_from(remaining).unwrap_or(0),
-                price_cents,
-                currency,
-            })
-        })
-        .collect::<Result<Vec<_>, DbError>>()?;
     let plan = booking::plan(
         &lines,
         &tiers,

@@ -3,6 +3,7 @@
 mod batch;
 pub(crate) mod cancel;
 mod create;
+mod locks;
 mod settle;
 
 pub use batch::{BatchOutcome, BatchRequest, create_batch};

@@ -1,0 +1,91 @@
+//! The tier-lock stage both booking transactions share: lock the tiers in ascending id
+//! order, read their events once the locks are held, and hand the domain the facts it
+//! decides on.
+
+use std::collections::HashMap;
+
+use booking_domain::LockedTier;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures::future::try_join;
+use uuid::Uuid;
+
+use super::create::Attempt;
+use crate::error::DbError;
+use crate::schema::{events, ticket_tiers};
+
+/// A tier row as read under its lock.
+#[derive(Debug, Queryable)]
+struct TierRow {
+    id: Uuid,
+    event_id: Uuid,
+    remaining: i32,
+    price_cents: i64,
+    currency: String,
+}
+
+/// What decides whether an event sells, read after its tiers' locks are held: a
+/// publish or cancellation that committed first is seen (those lock the tiers too).
+#[derive(Debug, Queryable)]
+struct EventFacts {
+    id: Uuid,
+    status: String,
+    starts_at: DateTime<Utc>,
+    max_tickets_per_user: i32,
+}
+
+/// One pipelined round trip: `SELECT ... FOR UPDATE` of `tier_ids` (sorted ascending by
+/// the caller's lock order), and the events `event_ids`. Unknown tiers are simply absent.
+pub(super) async fn lock_tiers(
+    mut pipe: &AsyncPgConnection,
+    tier_ids: &[Uuid],
+    event_ids: &[Uuid],
+) -> Result<Vec<LockedTier>, Attempt> {
+    let mut events_pipe = pipe;
+    let (rows, events) = try_join(
+        ticket_tiers::table
+            .filter(ticket_tiers::id.eq_any(tier_ids))
+            .order(ticket_tiers::id)
+            .select((
+                ticket_tiers::id,
+                ticket_tiers::event_id,
+                ticket_tiers::remaining,
+                ticket_tiers::price_cents,
+                ticket_tiers::currency,
+            ))
+            .for_update()
+            .load::<TierRow>(&mut pipe),
+        events::table
+            .filter(events::id.eq_any(event_ids))
+            .select((
+                events::id,
+                events::status,
+                events::starts_at,
+                events::max_tickets_per_user,
+            ))
+            .load::<EventFacts>(&mut events_pipe),
+    )
+    .await?;
+    let events: HashMap<Uuid, EventFacts> =
+        events.into_iter().map(|event| (event.id, event)).collect();
+    rows.into_iter()
+        .map(|row| {
+            let event = events.get(&row.event_id).ok_or_else(|| {
+                Attempt::from(DbError::Corrupt(format!("tier {} has no event", row.id)))
+            })?;
+            Ok(LockedTier {
+                tier_id: row.id,
+                event_id: row.event_id,
+                event_status: event.status.parse().map_err(|error| {
+                    Attempt::from(DbError::Corrupt(format!("event {}: {error}", row.event_id)))
+                })?,
+                starts_at: event.starts_at,
+                max_tickets_per_user: u32::try_from(event.max_tickets_per_user).unwrap_or(0),
+                remaining: u32::try_from(row.remaining).unwrap_or(0),
+                price_cents: row.price_cents,
+                currency: row.currency,
+            })
+        })
+        .collect()
+}
