@@ -128,6 +128,45 @@ pub struct TierLine {
     pub quantity: u32,
 }
 
+/// Why an `eventId` item names no single tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UnresolvedItem {
+    #[error("event {0} does not exist")]
+    EventNotFound(Uuid),
+    #[error("event {0} has several ticket tiers; name one with tierId")]
+    EventNeedsTier(Uuid),
+}
+
+impl BookingRequest {
+    /// The request as tier lines: an `eventId` item becomes its event's only tier, given
+    /// `tiers` as (tier, event) pairs of the tiers the request names. A tier id nobody knows
+    /// stays as it is: [`plan`] rejects it as unknown.
+    pub fn lines(&self, tiers: &[(Uuid, Uuid)]) -> Result<Vec<TierLine>, UnresolvedItem> {
+        self.items
+            .iter()
+            .map(|item| {
+                let tier_id = match item.target {
+                    ItemTarget::Tier(tier_id) => tier_id,
+                    ItemTarget::Event(event_id) => {
+                        let mut of_event = tiers.iter().filter(|(_, event)| *event == event_id);
+                        match (of_event.next(), of_event.next()) {
+                            (Some(&(tier_id, _)), None) => tier_id,
+                            (None, _) => return Err(UnresolvedItem::EventNotFound(event_id)),
+                            (Some(_), Some(_)) => {
+                                return Err(UnresolvedItem::EventNeedsTier(event_id));
+                            }
+                        }
+                    }
+                };
+                Ok(TierLine {
+                    tier_id,
+                    quantity: item.quantity,
+                })
+            })
+            .collect()
+    }
+}
+
 /// A tier row and its event as read under the row lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedTier {
@@ -298,6 +337,35 @@ mod tests {
 
     fn fields(errors: ValidationErrors) -> Vec<String> {
         errors.into_fields().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn an_event_item_becomes_the_events_only_tier() {
+        let (single, multi, tier) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let tiers = [
+            (tier, single),
+            (Uuid::new_v4(), multi),
+            (Uuid::new_v4(), multi),
+        ];
+        let request = |event| BookingRequest::parse(&[raw(None, Some(event), 2)]).unwrap();
+        assert_eq!(
+            request(single).lines(&tiers),
+            Ok(vec![TierLine {
+                tier_id: tier,
+                quantity: 2
+            }])
+        );
+        assert_eq!(
+            request(multi).lines(&tiers),
+            Err(UnresolvedItem::EventNeedsTier(multi))
+        );
+        let unknown = Uuid::new_v4();
+        assert_eq!(
+            request(unknown).lines(&tiers),
+            Err(UnresolvedItem::EventNotFound(unknown))
+        );
+        let by_tier = BookingRequest::parse(&[raw(Some(unknown), None, 1)]).unwrap();
+        assert_eq!(by_tier.lines(&[]).unwrap()[0].tier_id, unknown);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub use account::{
 };
 pub use booking::{
     BookingPlan, BookingRejection, BookingRequest, BookingStatus, ItemTarget, LockedTier,
-    PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus,
+    PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus, UnresolvedItem,
 };
 pub use cancellation::{Actor, CancelRejection};
 pub use event::{EventStatus, UnknownEventStatus};

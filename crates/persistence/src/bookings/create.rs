@@ -22,9 +22,10 @@
 
 use std::collections::HashMap;
 
-use booking_domain::booking::{self, TierLine};
+use booking_domain::booking;
 use booking_domain::{
     BookingPlan, BookingReference, BookingRejection, BookingRequest, BookingStatus, ItemTarget,
+    UnresolvedItem,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::dsl::sum;
@@ -241,7 +242,16 @@ async fn book(
         });
     }
 
-    let lines = resolve_lines(request, &infos)?;
+    let known: Vec<(Uuid, Uuid)> = infos
+        .iter()
+        .map(|info| (info.tier_id, info.event_id))
+        .collect();
+    let lines = request
+        .lines(&known)
+        .map_err(|unresolved| match unresolved {
+            UnresolvedItem::EventNotFound(id) => CreateBookingError::EventNotFound(id),
+            UnresolvedItem::EventNeedsTier(id) => CreateBookingError::EventNeedsTier(id),
+        })?;
     let mut tier_ids: Vec<Uuid> = lines.iter().map(|line| line.tier_id).collect();
     tier_ids.sort_unstable();
     tier_ids.dedup();
@@ -345,37 +355,6 @@ fn targets(request: &BookingRequest) -> (Vec<Uuid>, Vec<Uuid>) {
         }
     }
     (tiers, events)
-}
-
-/// Turns `eventId` items into the event's single tier. A tier id nobody knows stays as it
-/// is: planning rejects it as unknown.
-fn resolve_lines(
-    request: &BookingRequest,
-    infos: &[TierInfo],
-) -> Result<Vec<TierLine>, CreateBookingError> {
-    request
-        .items()
-        .iter()
-        .map(|item| {
-            let tier_id = match item.target {
-                ItemTarget::Tier(tier_id) => tier_id,
-                ItemTarget::Event(event_id) => {
-                    let mut tiers = infos.iter().filter(|info| info.event_id == event_id);
-                    match (tiers.next(), tiers.next()) {
-                        (Some(info), None) => info.tier_id,
-                        (None, _) => return Err(CreateBookingError::EventNotFound(event_id)),
-                        (Some(_), Some(_)) => {
-                            return Err(CreateBookingError::EventNeedsTier(event_id));
-                        }
-                    }
-                }
-            };
-            Ok(TierLine {
-                tier_id,
-                quantity: item.quantity,
-            })
-        })
-        .collect()
 }
 
 /// The new booking as a read would return it (items by event title, then tier position),
