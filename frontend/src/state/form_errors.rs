@@ -2,7 +2,7 @@
 //! (`title`, `tiers[1].capacity`), so the browser's own checks and the server's answer land
 //! in the same places; and one for the form as a whole.
 
-use booking_domain::FieldError;
+use booking_domain::{FieldError, ValidationErrors};
 use leptos::prelude::*;
 
 use crate::api::ApiError;
@@ -77,6 +77,24 @@ impl FormErrors {
 
     pub fn set_form(&self, message: impl Into<String>) {
         self.form.set(Some(message.into()));
+    }
+
+    /// The domain's verdict on a form, together with what the form itself found before
+    /// (`local`: a field that is not even a number): the value when both are clean, else
+    /// every problem shown and `None`.
+    pub fn accept<T>(
+        &self,
+        local: ValidationErrors,
+        checked: Result<T, ValidationErrors>,
+    ) -> Option<T> {
+        let mut problems = local.into_fields();
+        match checked {
+            Ok(value) if problems.is_empty() => return Some(value),
+            Ok(_) => {}
+            Err(invalid) => problems.extend(invalid.into_fields()),
+        }
+        self.show_invalid(&problems);
+        None
     }
 
     /// What the domain's own checks found, run in the browser before any request.

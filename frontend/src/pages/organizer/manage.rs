@@ -323,19 +323,12 @@ fn TierEditor(tier: Tier, current: RwSignal<Event>, editable: Signal<bool>) -> i
         let raw = draft.raw(&mut local, "", "");
         let checked =
             TierChanges::parse(Some(&raw.name), Some(raw.price_cents), Some(raw.capacity));
-        let mut problems = local.into_fields();
-        if let Err(invalid) = &checked {
-            problems.extend(invalid.fields().iter().cloned());
-        }
-        match checked {
-            Ok(changes) if problems.is_empty() => {
-                save.dispatch(UpdateTierRequest {
-                    name: changes.name,
-                    price_cents: changes.price_cents,
-                    capacity: changes.capacity.map(i64::from),
-                });
-            }
-            _ => errors.show_invalid(&problems),
+        if let Some(changes) = errors.accept(local, checked) {
+            save.dispatch(UpdateTierRequest {
+                name: changes.name,
+                price_cents: changes.price_cents,
+                capacity: changes.capacity.map(i64::from),
+            });
         }
     };
 
@@ -455,25 +448,16 @@ fn AddTier(current: RwSignal<Event>) -> impl IntoView {
                 })
                 .collect()
         });
-        let mut problems = local.into_fields();
-        match NewTier::parse(&raw) {
-            Ok(tier) => {
-                if let Err(invalid) = check_add_tier(&existing, &tier) {
-                    problems.extend(invalid.into_fields());
-                }
-                if problems.is_empty() {
-                    add.dispatch(TierRequest {
-                        name: tier.name,
-                        price_cents: tier.price_cents,
-                        currency: tier.currency,
-                        capacity: i64::from(tier.capacity),
-                    });
-                    return;
-                }
-            }
-            Err(invalid) => problems.extend(invalid.into_fields()),
+        let checked =
+            NewTier::parse(&raw).and_then(|tier| check_add_tier(&existing, &tier).map(|()| tier));
+        if let Some(tier) = errors.accept(local, checked) {
+            add.dispatch(TierRequest {
+                name: tier.name,
+                price_cents: tier.price_cents,
+                currency: tier.currency,
+                capacity: i64::from(tier.capacity),
+            });
         }
-        errors.show_invalid(&problems);
     };
     view! {
         <form class="tier-editor tier-form" on:submit=on_submit novalidate aria-labelledby="new-tier-heading">
@@ -549,25 +533,18 @@ fn DetailsForm(current: RwSignal<Event>) -> impl IntoView {
             }
         });
         let checked = EventChanges::parse(&raw, chrono::Utc::now());
-        let mut problems = local.into_fields();
-        if let Err(invalid) = &checked {
-            problems.extend(invalid.fields().iter().cloned());
-        }
-        match checked {
-            Ok(changes) if problems.is_empty() => {
-                if changes == EventChanges::default() {
-                    toasts.info("Nothing changed.");
-                    return;
-                }
-                save.dispatch(UpdateEventRequest {
-                    title: changes.title,
-                    description: changes.description,
-                    venue: changes.venue,
-                    starts_at: changes.starts_at,
-                    max_tickets_per_user: changes.max_tickets_per_user.map(i64::from),
-                });
+        if let Some(changes) = errors.accept(local, checked) {
+            if changes == EventChanges::default() {
+                toasts.info("Nothing changed.");
+                return;
             }
-            _ => errors.show_invalid(&problems),
+            save.dispatch(UpdateEventRequest {
+                title: changes.title,
+                description: changes.description,
+                venue: changes.venue,
+                starts_at: changes.starts_at,
+                max_tickets_per_user: changes.max_tickets_per_user.map(i64::from),
+            });
         }
     };
     view! {

@@ -91,15 +91,8 @@ fn NewEventForm() -> impl IntoView {
         // The server's own rules, run here first; a field that is not even a number is
         // reported by the lines above, and its rule by the domain below.
         let checked = NewEvent::parse(&fields, &raw_tiers, chrono::Utc::now());
-        let mut problems = local.into_fields();
-        if let Err(invalid) = &checked {
-            problems.extend(invalid.fields().iter().cloned());
-        }
-        match checked {
-            Ok(event) if problems.is_empty() => {
-                submit.dispatch(request(event));
-            }
-            _ => errors.show_invalid(&problems),
+        if let Some(event) = errors.accept(local, checked) {
+            submit.dispatch(request(event));
         }
     };
 
