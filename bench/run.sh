@@ -157,7 +157,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 hot_rate=$(jq '.bookingsPerS' "$work/hot.json")
 spread_rate=$(jq '.bookingsPerS' "$work/spread.json")
 server_ratio=$(ratio "$hot_rate" "$pgbench_tps")
-spread_ratio=$(ratio "$spread_rate" "$hot_rate")
+spread_ratio=$(ratio "$spread_rate" "$pgbench_tps")
 pgbench_p99_ratio=$(ratio "$pgbench_p99" "$pgbench_mean")
 batched_p99_ratio=$(ratio "$batched_p99" "$batched_mean")
 design_ratio=$(ratio "$hot_rate" "$batched_rate")
@@ -189,7 +189,9 @@ report="$work/report.md"
     echo "- coalesced hot event ÷ batched pgbench (this design's ceiling): **$design_ratio**"
     echo "- hot event p99: $hot_p99 ms (target ≤ 50: $(verdict "$hot_p99" 50 "<="))"
     echo "- p99 ÷ mean: hot $(printf '%.2f' "$hot_tail"), spread $(printf '%.2f' "$spread_tail") (target ≤ 2: $(verdict "$(awk -v a="$hot_tail" -v b="$spread_tail" 'BEGIN { print (a > b ? a : b) }')" 2 "<="))"
-    echo "- spread ÷ hot: **$spread_ratio** (target ≥ 2: $(verdict "$spread_ratio" 2 ">="))"
+    # Before coalescing (bench/results/2026-11-22.md) the spread storm ran at 1.24 times
+    # the per-request pgbench of its run; batching must not cost the spread anything.
+    echo "- spread ÷ per-request pgbench: **$spread_ratio** (target ≥ 1.24, the ratio before coalescing: $(verdict "$spread_ratio" 1.24 ">="))"
     echo "- storms with a 5xx, an oversold tier or a broken invariant: $bad_runs (target 0)"
     echo "- where the database sessions were (share of samples, \`CPU\` = running):"
     echo "  - pgbench: $(top_waits pgbench)"

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use booking_domain::{BookingReference, BookingStatus};
 use booking_persistence::DbPool;
@@ -145,6 +146,7 @@ impl Drain {
             .into_iter()
             .map(|waiter| (waiter.request, waiter.reply))
             .unzip();
+        let started = Instant::now();
         let outcome = match self.inner.pool.get().await {
             Ok(mut conn) => bookings::create_batch(
                 &mut conn,
@@ -158,6 +160,10 @@ impl Drain {
             .map_err(ApiError::from),
             Err(error) => Err(ApiError::from(error)),
         };
+        self.inner
+            .metrics
+            .seconds
+            .observe(started.elapsed().as_secs_f64());
         match outcome {
             Ok(outcome) => {
                 self.inner.metrics.batches.inc();

@@ -7,6 +7,7 @@ use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEn
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 /// Why the server let go of a WebSocket client.
@@ -52,11 +53,24 @@ impl LiveMetrics {
 }
 
 /// Group commit of bookings (see `coalesce`): how many transactions, and how many
-/// requests they carried; the ratio is the mean batch size.
-#[derive(Debug, Clone, Default)]
+/// requests they carried (the ratio is the mean batch size), and how long each took from
+/// asking the pool for a connection to the commit.
+#[derive(Debug, Clone)]
 pub struct BatchMetrics {
     pub batches: Counter,
     pub requests: Counter,
+    pub seconds: Histogram,
+}
+
+impl Default for BatchMetrics {
+    fn default() -> Self {
+        Self {
+            batches: Counter::default(),
+            requests: Counter::default(),
+            // 0.5 ms to about 1 s: a batch on an idle machine to one stuck on a lock.
+            seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 12)),
+        }
+    }
 }
 
 pub struct Metrics {
@@ -114,6 +128,11 @@ impl Metrics {
             "batched_requests",
             "Booking requests decided in those transactions",
             batches.requests.clone(),
+        );
+        registry.register(
+            "batch_duration_seconds",
+            "Time of a group-commit transaction, from asking for a connection to its commit",
+            batches.seconds.clone(),
         );
         Arc::new(Self {
             registry,

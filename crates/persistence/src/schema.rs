@@ -85,6 +85,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_holdings (user_id, event_id) {
+        user_id -> Uuid,
+        event_id -> Uuid,
+        quantity -> Int4,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(bookings -> users (user_id));
 diesel::joinable!(booking_items -> bookings (booking_id));
@@ -98,6 +106,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     events,
     ticket_tiers,
+    ticket_holdings,
     bookings,
     booking_items
 );

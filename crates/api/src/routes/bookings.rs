@@ -101,9 +101,11 @@ pub async fn create(
         }
     };
     if created.replayed || status == BookingStatus::Confirmed {
-        return Ok(HttpResponse::Created()
-            .insert_header((HeaderName::from_static("idempotent-replayed"), "true"))
-            .json(to_dto(&created.booking)));
+        let mut response = HttpResponse::Created();
+        if created.replayed {
+            response.insert_header((HeaderName::from_static("idempotent-replayed"), "true"));
+        }
+        return Ok(response.json(to_dto(&created.booking)));
     }
     // The tickets are held by a committed pending booking; pay without holding a lock
     // or a pooled connection.

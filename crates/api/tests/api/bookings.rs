@@ -182,12 +182,20 @@ async fn five_simultaneous_retries_with_one_idempotency_key_make_one_booking() {
         .collect();
     let responses = all_at_once(requests).await;
     let mut ids = Vec::new();
+    let mut replays = 0;
     for response in responses {
         assert_eq!(response.status(), StatusCode::CREATED);
+        if response.headers().get("idempotent-replayed").is_some() {
+            replays += 1;
+        }
         ids.push(response.json::<Booking>().await.unwrap().id);
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "every retry returns the one booking");
+    assert_eq!(
+        replays, 4,
+        "only the request that booked is not marked a replay"
+    );
     assert_eq!(app.remaining(event.tier_ids[0]).await, 8);
     assert_eq!(
         app.scalar("SELECT count(*) AS value FROM bookings").await,

@@ -367,7 +367,8 @@ impl TestApp {
         .await
     }
 
-    /// Conservation, for every tier: capacity = remaining + tickets held by bookings.
+    /// Conservation, for every tier: capacity = remaining + tickets held by bookings; and
+    /// each buyer's tally of an event equals what their bookings hold.
     pub async fn assert_conservation(&self) {
         let broken = self
             .scalar(
@@ -379,6 +380,20 @@ impl TestApp {
             )
             .await;
         assert_eq!(broken, 0, "tiers whose tickets do not add up");
+        // The per-person limit reads this tally; it must equal what the bookings hold.
+        let drifted = self
+            .scalar(
+                "SELECT count(*) AS value FROM ( \
+                     SELECT bi.user_id, bi.event_id, sum(bi.quantity)::int AS quantity \
+                       FROM booking_items bi JOIN bookings b ON b.id = bi.booking_id \
+                      WHERE b.status IN ('confirmed', 'pending') \
+                      GROUP BY bi.user_id, bi.event_id) held \
+                 FULL JOIN (SELECT * FROM ticket_holdings WHERE quantity > 0) tally \
+                   USING (user_id, event_id) \
+                 WHERE held.quantity IS DISTINCT FROM tally.quantity",
+            )
+            .await;
+        assert_eq!(drifted, 0, "ticket_holdings differs from the bookings");
     }
 }
 

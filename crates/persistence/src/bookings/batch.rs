@@ -19,7 +19,6 @@ use booking_domain::batch::{BatchDecision, BatchEntry, BatchFacts, EarlierKey, d
 use booking_domain::booking::TierLine;
 use booking_domain::{BookingReference, BookingStatus};
 use chrono::{DateTime, SubsecRound, Utc};
-use diesel::dsl::sum;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures::TryFutureExt;
@@ -32,7 +31,7 @@ use super::create::{
 };
 use crate::availability::{self, AvailabilityChange};
 use crate::error::DbError;
-use crate::schema::{booking_items, bookings, events, ticket_tiers, users};
+use crate::schema::{booking_items, bookings, events, ticket_holdings, ticket_tiers, users};
 
 /// One request of a batch: `quantity` tickets of the batch's tier for `user_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,18 +143,15 @@ async fn lock_and_read(
             .filter(ticket_tiers::id.eq(tier_id))
             .select(TIER_INFO)
             .load::<TierInfo>(&mut pipe),
-        booking_items::table
-            .inner_join(bookings::table)
-            .filter(booking_items::user_id.eq_any(&buyers))
-            .filter(booking_items::event_id.eq_any(event_of(tier_id)))
-            .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
-            .group_by((booking_items::user_id, booking_items::event_id))
+        ticket_holdings::table
+            .filter(ticket_holdings::user_id.eq_any(&buyers))
+            .filter(ticket_holdings::event_id.eq_any(event_of(tier_id)))
             .select((
-                booking_items::user_id,
-                booking_items::event_id,
-                sum(booking_items::quantity),
+                ticket_holdings::user_id,
+                ticket_holdings::event_id,
+                ticket_holdings::quantity,
             ))
-            .load::<(Uuid, Uuid, Option<i64>)>(&mut pipe),
+            .load::<(Uuid, Uuid, i32)>(&mut pipe),
     )
     .await?;
 
@@ -169,8 +165,7 @@ async fn lock_and_read(
             held: held
                 .into_iter()
                 .map(|(user, event, quantity)| {
-                    let quantity = quantity.and_then(|q| u32::try_from(q).ok()).unwrap_or(0);
-                    ((user, event), quantity)
+                    ((user, event), u32::try_from(quantity).unwrap_or(0))
                 })
                 .collect(),
             earlier: earlier

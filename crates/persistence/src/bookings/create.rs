@@ -7,6 +7,10 @@
 //! 2. the requested `ticket_tiers` rows (`FOR UPDATE`), in ascending id order, so two
 //!    bookings that share tiers always queue in the same order and cannot deadlock.
 //!
+//! What the buyer already holds of each event comes from `ticket_holdings`, one row per
+//! buyer and event that triggers keep (see its migration); the inserts touch it last,
+//! after every lock above.
+//!
 //! Event rows are read after the tier locks are held, in a statement of their own: its
 //! fresh snapshot sees any publish or cancellation that committed before we got the
 //! locks (those transactions lock the event's tiers first). REPEATABLE READ would turn
@@ -28,7 +32,6 @@ use booking_domain::{
     UnresolvedItem,
 };
 use chrono::{DateTime, SubsecRound, Utc};
-use diesel::dsl::sum;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -39,7 +42,7 @@ use uuid::Uuid;
 use super::{BookingItemRecord, BookingRecord};
 use crate::availability::{self, AvailabilityChange};
 use crate::error::DbError;
-use crate::schema::{booking_items, bookings, events, ticket_tiers, users};
+use crate::schema::{booking_items, bookings, events, ticket_holdings, ticket_tiers, users};
 
 /// A client-chosen retry key and a fingerprint of the request it was sent with.
 #[derive(Debug, Clone, Copy)]
@@ -211,20 +214,17 @@ async fn book(
             .filter(named.clone())
             .select(TIER_INFO)
             .load::<TierInfo>(&mut pipe),
-        booking_items::table
-            .inner_join(bookings::table)
-            .filter(booking_items::user_id.eq(user_id))
+        ticket_holdings::table
+            .filter(ticket_holdings::user_id.eq(user_id))
             .filter(
-                booking_items::event_id.eq_any(
+                ticket_holdings::event_id.eq_any(
                     ticket_tiers::table
                         .filter(named)
                         .select(ticket_tiers::event_id),
                 ),
             )
-            .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
-            .group_by(booking_items::event_id)
-            .select((booking_items::event_id, sum(booking_items::quantity)))
-            .load::<(Uuid, Option<i64>)>(&mut pipe),
+            .select((ticket_holdings::event_id, ticket_holdings::quantity))
+            .load::<(Uuid, i32)>(&mut pipe),
     )
     .await?;
 
@@ -265,10 +265,7 @@ async fn book(
 
     // Round trip 2: the tier locks, then the events as they are once those are held.
     let tiers = super::locks::lock_tiers(pipe, &tier_ids, &event_ids).await?;
-    let held: HashMap<Uuid, i64> = held
-        .into_iter()
-        .map(|(event_id, quantity)| (event_id, quantity.unwrap_or(0)))
-        .collect();
+    let held: HashMap<Uuid, i32> = held.into_iter().collect();
     let plan = booking::plan(
         &lines,
         &tiers,
