@@ -84,11 +84,11 @@ pgbench_run() {
 }
 buyers=$((clients * 40))
 psql -q "$db_url" -v buyers=$buyers -f "$root/bench/pgbench-setup.sql"
-say "1/6 pgbench: the per-request booking transaction, hot event, $clients clients, ${seconds}s"
+say "1/7 pgbench: the per-request booking transaction, hot event, $clients clients, ${seconds}s"
 pgbench_run pgbench booking.pgbench "$clients" count=0 clients="$clients"
 # A batch as large as the clients can make it: each client has one request in flight.
 batch=$clients
-say "2/6 pgbench: one batch of $batch bookings per transaction, 1 client (a tier's batches run one at a time), ${seconds}s"
+say "2/7 pgbench: one batch of $batch bookings per transaction, 1 client (a tier's batches run one at a time), ${seconds}s"
 pgbench_run batched booking-batch.pgbench 1 count=0 batch="$batch" buyers="$buyers"
 batched_rate=$(awk -v t="$batched_tps" -v b="$batch" 'BEGIN { printf "%.2f", t * b }')
 pgbench_oversold=$(psql -At "$db_url" -c "
@@ -107,19 +107,26 @@ storm() {
     jq -r '"\(.bookings) bookings, \(.bookingsPerS | floor)/s, p99 \(.latency.p99Ms) ms, invariant holds: \(.conservation.holds)"' \
         "$work/$label.json" >&2
 }
-say "3/6 storm: hot event, $clients clients, ${seconds}s"
+say "3/7 storm: hot event, $clients clients, ${seconds}s"
 # A buyer books 100 tickets of an event at most: register plenty before the clock starts.
 storm hot --events 1 --tickets 1000000 --buyers $((clients * 20))
-say "4/6 storm: spread over $spread events, $clients clients, ${seconds}s"
+say "4/7 storm: spread over $spread events, $clients clients, ${seconds}s"
 storm spread --events "$spread" --tickets 100000
+
+say "5/7 storm: hot event, batching off (BOOKING_BATCH_MAX=0: the path a multi-tier booking takes), $clients clients, ${seconds}s"
+stop_server
+BOOKING_BATCH_MAX=0 start_server
+storm unbatched --events 1 --tickets 1000000 --buyers $((clients * 20))
+stop_server
+start_server
 
 # ---------------------------------------------------------------- 4, 5. oha
 hot_event=$(jq -r '.eventIds[0]' "$work/hot.json")
-say "5/6 oha: GET /api/v1/events/{id}, $clients connections, ${seconds}s"
+say "6/7 oha: GET /api/v1/events/{id}, $clients connections, ${seconds}s"
 oha -z "${seconds}s" -c "$clients" --no-tui --output-format json \
     "$base/api/v1/events/$hot_event" >"$work/oha-read.json"
 
-say "6/6 oha: POST /api/v1/bookings, one buyer over the $spread spread events"
+say "7/7 oha: POST /api/v1/bookings, one buyer over the $spread spread events"
 token=$(curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
     -d "{\"email\":\"oha-$(date +%s)@load.example.com\",\"password\":\"LoadTest123\",\"name\":\"oha buyer\"}" \
     | jq -r .accessToken)
@@ -166,7 +173,7 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=" ? v >= 
 hot_tail=$(jq '.latency.p99Ms / .latency.meanMs' "$work/hot.json")
 spread_tail=$(jq '.latency.p99Ms / .latency.meanMs' "$work/spread.json")
 bad_runs=$(jq -s '[.[] | select(.serverErrors > 0 or .conservation.oversold > 0 or (.conservation.holds | not))] | length' \
-    "$work/hot.json" "$work/spread.json")
+    "$work/hot.json" "$work/spread.json" "$work/unbatched.json")
 
 report="$work/report.md"
 {
@@ -182,11 +189,13 @@ report="$work/report.md"
     echo "| pgbench, batches of $batch, hot event | 1 | $batched_tps | $batched_rate | $batched_mean | $batched_p50 | $batched_p99 | $batched_p99_ratio | $batched_failed failed | - | $pgbench_oversold |"
     storm_row hot "booking-load storm, hot event"
     storm_row spread "booking-load storm, $spread events"
+    storm_row unbatched "booking-load storm, hot event, batching off"
     oha_row oha-read "oha GET /events/{id}" no
     oha_row oha-book "oha POST /bookings, 1 buyer, $spread events" yes
     echo
     echo "- coalesced hot event ÷ per-request pgbench ceiling: **$server_ratio** (target ≥ 5: $(verdict "$server_ratio" 5 ">="))"
     echo "- coalesced hot event ÷ batched pgbench (this design's ceiling): **$design_ratio**"
+    echo "- coalesced hot event ÷ the same storm with batching off: **$(ratio "$hot_rate" "$(jq '.bookingsPerS' "$work/unbatched.json")")**"
     echo "- hot event p99: $hot_p99 ms (target ≤ 50: $(verdict "$hot_p99" 50 "<="))"
     echo "- p99 ÷ mean: hot $(printf '%.2f' "$hot_tail"), spread $(printf '%.2f' "$spread_tail") (target ≤ 2: $(verdict "$(awk -v a="$hot_tail" -v b="$spread_tail" 'BEGIN { print (a > b ? a : b) }')" 2 "<="))"
     # Before coalescing (bench/results/2026-11-22.md) the spread storm ran at 1.24 times
@@ -198,6 +207,7 @@ report="$work/report.md"
     echo "  - pgbench batched: $(top_waits batched)"
     echo "  - storm hot: $(top_waits hot)"
     echo "  - storm spread: $(top_waits spread)"
+    echo "  - storm hot, batching off: $(top_waits unbatched)"
     echo "  - oha bookings: $(top_waits oha-book)"
 } >"$report"
 
