@@ -59,7 +59,7 @@ frontend: _wasm-target _wasm-bindgen _wasm-opt
     else
         echo "wasm-opt not available (needs npm); the web app is served unoptimised"
     fi
-    cp frontend/index.html frontend/style.css "{{ dist }}/"
+    cp frontend/index.html frontend/boot.js frontend/style.css "{{ dist }}/"
     echo "web app: $(wc -c < "$module") bytes of WASM, $(gzip -9 -c "$module" | wc -c) gzipped"
 
 # EXPLAIN ANALYZE of the public event list over 100,000 events, on a throwaway database.

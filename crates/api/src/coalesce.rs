@@ -99,8 +99,8 @@ impl Coalescer {
             actix_web::rt::spawn(drain.run(vec![first]));
         }
         answer.await.unwrap_or_else(|_| {
-            Err(ApiError::Unavailable(
-                "The booking could not be completed; please try again.".into(),
+            Err(ApiError::unavailable(
+                "the batch ended without answering this request",
             ))
         })
     }

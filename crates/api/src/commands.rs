@@ -5,7 +5,7 @@ use std::time::Duration;
 use booking_persistence::DbPool;
 use booking_persistence::availability::AvailabilityChange;
 use booking_persistence::seed::{self, SEED_PASSWORD, SeedOutcome};
-use booking_persistence::{AsyncPgConnection, DbError, bookings, events};
+use booking_persistence::{AsyncPgConnection, DbError, bookings, events, refresh_tokens};
 use chrono::Utc;
 
 use crate::auth::password;
@@ -55,14 +55,19 @@ async fn load_seed(config: &Config, pool: &DbPool) -> anyhow::Result<()> {
 /// abandoned after `domain::lifecycle::HOLD_TTL`).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
-/// Work a crash can leave half done: pending bookings never paid, and bookings of events
-/// whose cancellation stopped before releasing them.
+/// Work a crash can leave half done (pending bookings never paid, bookings of events
+/// whose cancellation stopped before releasing them), and rows of no further use
+/// (refresh tokens past their expiry).
 async fn sweep(
     conn: &mut AsyncPgConnection,
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<AvailabilityChange>, DbError> {
     let mut changes = bookings::expire_stale(conn, now).await?;
     changes.extend(events::release_bookings_of_cancelled_events(conn, now).await?);
+    let pruned = refresh_tokens::prune_expired(conn, now).await?;
+    if pruned > 0 {
+        tracing::info!(pruned, "deleted expired refresh tokens");
+    }
     Ok(changes)
 }
 

@@ -4,9 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use actix_web::http::header::HeaderName;
 use booking_domain::refresh::ACCESS_TOKEN_TTL;
 use chrono::TimeDelta;
 
+pub use crate::limits::{Rate, RateLimitSettings};
 pub use crate::live::LiveSettings;
 
 /// A production JWT secret shorter than this is refused: HS256 wants 256 bits of key.
@@ -42,6 +44,12 @@ pub struct Config {
     /// request in a transaction of its own.
     pub booking_batch_max: usize,
     pub live: LiveSettings,
+    pub rate_limits: RateLimitSettings,
+    /// Where people reach the app (`https://tickets.example.com`); decides whether the
+    /// refresh cookie is `Secure`.
+    pub public_url: Option<String>,
+    /// Origins allowed to call the API from another origin (CORS); empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -65,6 +73,9 @@ impl std::fmt::Debug for Config {
             .field("payment_latency", &self.payment_latency)
             .field("booking_batch_max", &self.booking_batch_max)
             .field("live", &self.live)
+            .field("rate_limits", &self.rate_limits)
+            .field("public_url", &self.public_url)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -150,7 +161,29 @@ impl Config {
                 reason: "must be between 0 and 1".into(),
             });
         }
+        let rate_limits = rate_limits(&lookup)?;
+        let public_url = lookup("PUBLIC_URL")
+            .map(|url| origin(&url).map(|_| url.trim_end_matches('/').to_owned()))
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "PUBLIC_URL",
+                reason,
+            })?;
+        let cors_origins = lookup("CORS_ORIGINS")
+            .iter()
+            .flat_map(|list| list.split(','))
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(origin)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "CORS_ORIGINS",
+                reason,
+            })?;
         Ok(Self {
+            rate_limits,
+            public_url,
+            cors_origins,
             payment_decline_rate,
             payment_latency: Duration::from_millis(parse(&lookup, "PAYMENT_LATENCY_MS", 0)?),
             booking_batch_max: parse(&lookup, "BOOKING_BATCH_MAX", 256)?,
@@ -183,6 +216,82 @@ impl Config {
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
     }
+
+    /// The refresh cookie is `Secure` when the app is reached over https, or, with no
+    /// public URL given, in production (served behind TLS, presumably). A plain-http
+    /// deployment (the compose file) says so with `PUBLIC_URL=http://...`.
+    pub fn secure_cookies(&self) -> bool {
+        match &self.public_url {
+            Some(url) => url.starts_with("https://"),
+            None => self.is_production(),
+        }
+    }
+
+    /// The origins CORS lets in: the listed ones and, when any is listed, the app's own
+    /// (browsers send `Origin` on its own POSTs too).
+    pub fn allowed_origins(&self) -> Vec<String> {
+        if self.cors_origins.is_empty() {
+            return Vec::new();
+        }
+        let own = self.public_url.as_deref().and_then(|url| origin(url).ok());
+        self.cors_origins.iter().cloned().chain(own).collect()
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of an http(s) URL.
+fn origin(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}` is not an http:// or https:// URL"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("`{url}` has no host"));
+    }
+    let scheme_len = url.len() - rest.len();
+    Ok(format!(
+        "{}{host}",
+        url.get(..scheme_len).unwrap_or_default()
+    ))
+}
+
+/// `RATE_LIMITS=off` lifts every limit (load tests); otherwise each has a default that
+/// no person clicking through the app comes near.
+fn rate_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<RateLimitSettings, ConfigError> {
+    let on = match lookup("RATE_LIMITS").as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "RATE_LIMITS",
+                reason: format!("`{other}` is not `on` or `off`"),
+            });
+        }
+    };
+    let rate = |name, default: &str| -> Result<Option<Rate>, ConfigError> {
+        let rate = parse(
+            lookup,
+            name,
+            default
+                .parse::<Rate>()
+                .map_err(|reason| ConfigError::Invalid { name, reason })?,
+        )?;
+        Ok(on.then_some(rate))
+    };
+    let client_ip_header = lookup("TRUSTED_PROXY_HEADER")
+        .map(|name| {
+            HeaderName::from_bytes(name.trim().as_bytes()).map_err(|error| ConfigError::Invalid {
+                name: "TRUSTED_PROXY_HEADER",
+                reason: error.to_string(),
+            })
+        })
+        .transpose()?;
+    Ok(RateLimitSettings {
+        auth: rate("RATE_LIMIT_AUTH", "20/60s")?,
+        bookings: rate("RATE_LIMIT_BOOKINGS", "30/60s")?,
+        client_ip_header,
+    })
 }
 
 fn parse<T>(
@@ -270,6 +379,86 @@ mod tests {
                 })
             ));
         }
+    }
+
+    #[test]
+    fn rate_limits_have_defaults_and_can_be_turned_off() {
+        let on = config(&[]).unwrap().rate_limits;
+        assert_eq!(on.auth, Some("20/60s".parse().unwrap()));
+        assert_eq!(on.bookings, Some("30/60s".parse().unwrap()));
+        assert_eq!(on.client_ip_header, None);
+        let tuned = config(&[
+            ("RATE_LIMIT_BOOKINGS", "5/10s"),
+            ("TRUSTED_PROXY_HEADER", "X-Forwarded-For"),
+        ])
+        .unwrap()
+        .rate_limits;
+        assert_eq!(tuned.bookings, Some("5/10s".parse().unwrap()));
+        assert_eq!(tuned.client_ip_header.unwrap().as_str(), "x-forwarded-for");
+        let off = config(&[("RATE_LIMITS", "off")]).unwrap().rate_limits;
+        assert_eq!((off.auth, off.bookings), (None, None));
+        for (name, bad) in [
+            ("RATE_LIMITS", "sometimes"),
+            ("RATE_LIMIT_AUTH", "20 per minute"),
+            ("TRUSTED_PROXY_HEADER", "not a header"),
+        ] {
+            assert!(
+                matches!(config(&[(name, bad)]), Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={bad} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn the_refresh_cookie_is_secure_when_the_public_url_is_https() {
+        let secure = |vars: &[(&str, &str)]| config(vars).unwrap().secure_cookies();
+        assert!(!secure(&[]));
+        assert!(secure(&[("PUBLIC_URL", "https://tickets.example.com")]));
+        assert!(secure(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"k".repeat(32))
+        ]));
+        // Production over plain http (the compose file): cookies must still work.
+        assert!(!secure(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"k".repeat(32)),
+            ("PUBLIC_URL", "http://localhost:8080")
+        ]));
+        assert!(matches!(
+            config(&[("PUBLIC_URL", "tickets.example.com")]),
+            Err(ConfigError::Invalid {
+                name: "PUBLIC_URL",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn cors_lets_in_the_listed_origins_and_then_the_apps_own() {
+        assert!(config(&[]).unwrap().allowed_origins().is_empty());
+        let listed = config(&[
+            (
+                "CORS_ORIGINS",
+                "https://a.example.com, https://b.example.com:8443/",
+            ),
+            ("PUBLIC_URL", "https://tickets.example.com/app"),
+        ])
+        .unwrap();
+        assert_eq!(
+            listed.allowed_origins(),
+            [
+                "https://a.example.com",
+                "https://b.example.com:8443",
+                "https://tickets.example.com"
+            ]
+        );
+        assert!(matches!(
+            config(&[("CORS_ORIGINS", "*")]),
+            Err(ConfigError::Invalid {
+                name: "CORS_ORIGINS",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -4,16 +4,14 @@ use booking_api::cli::{Cli, Command};
 use booking_api::commands;
 use booking_api::config::Config;
 use booking_api::database::Database;
+use booking_api::telemetry;
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(error) = telemetry::init_logging() {
+        eprintln!("booking-api: {error}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     match run(cli.command()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use booking_persistence::DbPool;
+
 /// Why the server let go of a WebSocket client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DropReason {
@@ -73,10 +75,82 @@ impl Default for BatchMetrics {
     }
 }
 
+/// One HTTP request: the route as declared (`/api/v1/events/{id}`, so ids do not make
+/// new series; `unmatched` for paths no route knows), the method and the status.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub method: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Every request, by route: how many, with which status, and how long they took.
+#[derive(Debug, Clone)]
+pub struct HttpMetrics {
+    pub requests: Family<RequestLabels, Counter>,
+    pub seconds: HistogramFamily<RouteLabels>,
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        Self {
+            requests: Family::default(),
+            // 1 ms to about 16 s.
+            seconds: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.001, 2.0, 15))
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct RejectionLabels {
+    /// The problem's `code`: `InsufficientTickets`, `TicketLimitExceeded`, ...
+    pub reason: String,
+}
+
+/// What booking requests came to: bookings made, and requests refused by reason.
+/// Replays of an `Idempotency-Key` count as neither.
+#[derive(Debug, Clone, Default)]
+pub struct BookingMetrics {
+    pub confirmed: Counter,
+    pub rejected: Family<RejectionLabels, Counter>,
+}
+
+impl BookingMetrics {
+    pub fn rejected(&self, reason: String) {
+        self.rejected
+            .get_or_create(&RejectionLabels { reason })
+            .inc();
+    }
+}
+
+/// The connection pool (read when scraped) and the database's refusals.
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseMetrics {
+    pub pool_max: Gauge,
+    pub pool_open: Gauge,
+    pub pool_in_use: Gauge,
+    pub pool_waiting: Gauge,
+    pub lock_timeouts: Counter,
+    pub statements_cancelled: Counter,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub live: LiveMetrics,
     pub batches: BatchMetrics,
+    pub http: HttpMetrics,
+    pub bookings: BookingMetrics,
+    pub database: DatabaseMetrics,
 }
 
 impl Metrics {
@@ -134,15 +208,79 @@ impl Metrics {
             "Time of a group-commit transaction, from asking for a connection to its commit",
             batches.seconds.clone(),
         );
+        let http = HttpMetrics::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template, method and status",
+            http.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from a request's arrival to its response, by route template and method",
+            http.seconds.clone(),
+        );
+        let bookings = BookingMetrics::default();
+        registry.register(
+            "bookings_confirmed",
+            "Bookings made (an Idempotency-Key replay is not a new one)",
+            bookings.confirmed.clone(),
+        );
+        registry.register(
+            "bookings_rejected",
+            "Booking requests refused, by the problem code of the answer",
+            bookings.rejected.clone(),
+        );
+        let database = DatabaseMetrics::default();
+        registry.register(
+            "db_pool_max_connections",
+            "Connections the pool may open",
+            database.pool_max.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Connections the pool holds open",
+            database.pool_open.clone(),
+        );
+        registry.register(
+            "db_pool_connections_in_use",
+            "Pooled connections lent to a request",
+            database.pool_in_use.clone(),
+        );
+        registry.register(
+            "db_pool_waiting",
+            "Requests waiting for a pooled connection",
+            database.pool_waiting.clone(),
+        );
+        registry.register(
+            "db_lock_timeouts",
+            "Requests answered 503 because a row lock was not granted within LOCK_TIMEOUT_MS",
+            database.lock_timeouts.clone(),
+        );
+        registry.register(
+            "db_statements_cancelled",
+            "Requests answered 503 because the database cancelled a statement (timeout or operator)",
+            database.statements_cancelled.clone(),
+        );
         Arc::new(Self {
             registry,
             live,
             batches,
+            http,
+            bookings,
+            database,
         })
     }
 
-    /// The text exposition format.
-    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+    /// The text exposition format, with the pool's figures as of now.
+    pub fn encode(&self, pool: &DbPool) -> Result<String, std::fmt::Error> {
+        let status = pool.status();
+        let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.database.pool_max.set(gauge(status.max_size));
+        self.database.pool_open.set(gauge(status.size));
+        self.database
+            .pool_in_use
+            .set(gauge(status.size.saturating_sub(status.available)));
+        self.database.pool_waiting.set(gauge(status.waiting));
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)

@@ -52,15 +52,37 @@ pub enum ApiError {
     EmailTaken,
     #[error("the request body is too large")]
     PayloadTooLarge,
-    /// Worth retrying: the database is unreachable, busy, or a lock wait timed out.
+    /// Over an abuse limit (see `limits`); worth retrying after this many seconds.
+    #[error("too many requests; retry in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    /// Worth retrying: the database is unreachable or busy.
     #[error("the service is temporarily unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Unavailability),
     /// A bug or a broken invariant; the detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
+/// Why a request could not be served just now; each is worth a retry, and operators
+/// count the last two apart (`/metrics`).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Unavailability {
+    /// Unreachable, no connection free in time, or the transaction failed as a whole.
+    #[error("{0}")]
+    Database(String),
+    #[error("timed out waiting for a row lock")]
+    LockTimeout,
+    /// Past `statement_timeout`, or cancelled by an operator.
+    #[error("{0}")]
+    StatementCancelled(String),
+}
+
 impl ApiError {
+    /// The database could not serve this request; `cause` is logged, never sent.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        Self::Unavailable(Unavailability::Database(cause.to_string()))
+    }
+
     pub fn invalid(errors: ValidationErrors) -> Self {
         Self::Validation {
             detail: "The request has invalid fields.".into(),
@@ -91,6 +113,7 @@ impl ApiError {
             Self::CapacityBelowSold(_) => ErrorCode::CapacityBelowSold,
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::InternalError,
         }
@@ -148,6 +171,7 @@ impl ResponseError for ApiError {
             Self::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -172,6 +196,9 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
+            Self::RateLimited { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, *retry_after));
+            }
             _ => {}
         }
         response.json(self.to_problem())
@@ -181,7 +208,13 @@ impl ResponseError for ApiError {
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::Unavailable(_) | DbError::LockTimeout => Self::Unavailable(error.to_string()),
+            DbError::Unavailable(_) => {
+                Self::Unavailable(Unavailability::Database(error.to_string()))
+            }
+            DbError::LockTimeout => Self::Unavailable(Unavailability::LockTimeout),
+            DbError::StatementCancelled(cause) => {
+                Self::Unavailable(Unavailability::StatementCancelled(cause))
+            }
             DbError::Corrupt(_) | DbError::Query(_) => Self::Internal(error.to_string()),
         }
     }
@@ -315,7 +348,7 @@ mod tests {
 
     #[actix_web::test]
     async fn unavailable_is_503_with_retry_after_and_no_internals() {
-        let response = ApiError::Unavailable("pool timed out at 10.0.0.7".into()).error_response();
+        let response = ApiError::unavailable("pool timed out at 10.0.0.7").error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
         let body = to_bytes(response.into_body()).await.unwrap();

@@ -6,22 +6,27 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::StatusCode;
-use actix_web::middleware::ErrorHandlers;
+use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use booking_persistence::DbPool;
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::{AuthSettings, JwtKeys, password};
 use crate::coalesce::Coalescer;
 use crate::config::Config;
 use crate::json::MAX_BODY_BYTES;
+use crate::limits::RateLimits;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::openapi;
 use crate::payment::{InstantApproval, PaymentGateway, SimulatedGateway};
 use crate::routes;
+use crate::security;
 use crate::spa;
 use crate::state::AppState;
+use crate::telemetry;
+
+/// How often the rate limiters forget clients that have gone quiet.
+const FORGET_IDLE_CLIENTS_EVERY: Duration = Duration::from_secs(60);
 
 /// How long in-flight requests get to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -67,12 +72,15 @@ impl Application {
                 routes::bookings::new_reference,
             )
         });
+        let limits = RateLimits::new(&config.rate_limits);
+        tokio::spawn(limits.clone().forget_idle_every(FORGET_IDLE_CLIENTS_EVERY));
         let state = AppState {
+            limits,
             pool,
             auth: Arc::new(AuthSettings {
                 jwt: JwtKeys::new(&config.jwt_secret, config.access_token_ttl),
                 bcrypt_cost: config.bcrypt_cost,
-                secure_cookies: config.is_production(),
+                secure_cookies: config.secure_cookies(),
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
             }),
             payments,
@@ -80,6 +88,7 @@ impl Application {
             live: live.clone(),
             metrics,
         };
+        let allowed_origins = config.allowed_origins();
         let static_dir = config.static_dir.clone();
         let serve_app = static_dir.join("index.html").is_file();
         if !serve_app {
@@ -91,7 +100,13 @@ impl Application {
                     ErrorHandlers::new()
                         .handler(StatusCode::METHOD_NOT_ALLOWED, routes::method_not_allowed),
                 )
-                .wrap(TracingLogger::default())
+                .wrap(Condition::new(
+                    !allowed_origins.is_empty(),
+                    security::cors(&allowed_origins),
+                ))
+                .wrap(security::headers())
+                // Outermost: sees every answer, the error handlers' included.
+                .wrap(from_fn(telemetry::observe))
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .service(web::resource("/health").get(routes::health::health))

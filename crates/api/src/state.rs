@@ -4,6 +4,7 @@ use booking_persistence::DbPool;
 
 use crate::auth::AuthSettings;
 use crate::coalesce::Coalescer;
+use crate::limits::RateLimits;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::payment::PaymentGateway;
@@ -18,4 +19,5 @@ pub struct AppState {
     pub batches: Option<Coalescer>,
     pub live: Live,
     pub metrics: Arc<Metrics>,
+    pub limits: Arc<RateLimits>,
 }

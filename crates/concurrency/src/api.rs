@@ -23,7 +23,7 @@ pub enum ApiError {
         #[source]
         source: reqwest::Error,
     },
-    #[error("{method} {path} answered {status}{}", detail(.problem))]
+    #[error("{method} {path} answered {status}{}{}", detail(.problem), hint(.status))]
     Status {
         method: Method,
         path: String,
@@ -39,6 +39,15 @@ fn detail(problem: &Option<Box<Problem>>) -> String {
         .as_ref()
         .map(|problem| format!(" {:?}: {}", problem.code, problem.detail))
         .unwrap_or_default()
+}
+
+/// A load test is abuse to a server with its limits on; say how to run one.
+fn hint(status: &StatusCode) -> &'static str {
+    if *status == StatusCode::TOO_MANY_REQUESTS {
+        " (the server's abuse limits refused it: start the server with RATE_LIMITS=off for a load test)"
+    } else {
+        ""
+    }
 }
 
 /// What one booking request came to, as a load test counts it.

@@ -1,5 +1,6 @@
 //! The failures every repository call shares. Callers above decide what they mean for a
-//! client: `Unavailable` and `LockTimeout` are worth a retry, `Query` is a bug.
+//! client: `Unavailable`, `LockTimeout` and `StatementCancelled` are worth a retry,
+//! `Query` is a bug.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::PoolError as ManagerError;
@@ -13,6 +14,10 @@ pub enum DbError {
     /// A row lock was not granted within `lock_timeout`.
     #[error("timed out waiting for a row lock")]
     LockTimeout,
+    /// The server cancelled a statement: it ran past `statement_timeout`, or an operator
+    /// cancelled it.
+    #[error("statement cancelled: {0}")]
+    StatementCancelled(String),
     /// A row holds a value the code does not know (a bad migration or a manual edit).
     #[error("unexpected stored value: {0}")]
     Corrupt(String),
@@ -43,9 +48,10 @@ impl From<DieselError> for DbError {
                 Self::LockTimeout
             }
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-                if info.message().contains("statement timeout") =>
+                if info.message().contains("statement timeout")
+                    || info.message().contains("canceling statement") =>
             {
-                Self::Unavailable(error.to_string())
+                Self::StatementCancelled(error.to_string())
             }
             _ => Self::Query(error),
         }

@@ -188,3 +188,33 @@ pub async fn revoke_session(
     })
     .await
 }
+
+/// Rows the sweeper deletes per statement: short statements, short locks.
+const PRUNE_BATCH: i64 = 1_000;
+
+/// Deletes refresh tokens past their expiry, which no request can use any more (a
+/// rotation refuses them before looking at their family). Rows are claimed with `SKIP
+/// LOCKED`, so a rotation holding one, or another instance's sweeper, is never waited
+/// for. Returns how many were deleted.
+pub async fn prune_expired(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let mut pruned = 0;
+    loop {
+        // Diesel cannot put a locking subquery in a DELETE; the statement is fixed text.
+        let deleted = diesel::sql_query(
+            "DELETE FROM refresh_tokens WHERE id IN ( \
+                 SELECT id FROM refresh_tokens WHERE expires_at < $1 \
+                  LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .bind::<diesel::sql_types::BigInt, _>(PRUNE_BATCH)
+        .execute(conn)
+        .await?;
+        pruned += deleted;
+        if i64::try_from(deleted).unwrap_or(i64::MAX) < PRUNE_BATCH {
+            return Ok(pruned);
+        }
+    }
+}

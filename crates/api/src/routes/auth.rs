@@ -30,7 +30,8 @@ const NO_SESSION: &str = "The session has ended; sign in again.";
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created and signed in; sets the refresh cookie", body = AuthResponse),
-        (status = 409, description = "Email already registered (EmailTaken)", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Email already registered (EmailTaken)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (RateLimited); Retry-After says when to retry", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn register(
@@ -67,7 +68,8 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; sets the refresh cookie", body = AuthResponse),
-        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (RateLimited); Retry-After says when to retry", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn login(
@@ -104,7 +106,8 @@ pub async fn login(
     summary = "New access token from the refresh cookie (rotates the cookie)",
     responses(
         (status = 200, description = "New access token and a rotated refresh cookie", body = AuthResponse),
-        (status = 401, description = "No, unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "No, unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (RateLimited); Retry-After says when to retry", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn refresh(

@@ -36,7 +36,8 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
         (status = 402, description = "Payment declined; nothing was booked (PaymentDeclined)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown event (EventNotFound) or tier (NotFound)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "InsufficientTickets, TicketLimitExceeded, EventNotBookable, or BookingAlreadyCancelled when the event was cancelled during the payment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another body (IdempotencyKeyReused)", body = Problem, content_type = "application/problem+json")
+        (status = 422, description = "Idempotency-Key reused with another body (IdempotencyKeyReused)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many booking requests from this account (RateLimited); Retry-After says when to retry", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn create(
@@ -45,6 +46,30 @@ pub async fn create(
     req: HttpRequest,
     ValidJson(body): ValidJson<CreateBookingRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let answer = book(&state, caller, &req, body).await;
+    match &answer {
+        Ok(response) if response.headers().contains_key(&REPLAYED) => {}
+        Ok(_) => {
+            state.metrics.bookings.confirmed.inc();
+        }
+        Err(error) => state
+            .metrics
+            .bookings
+            .rejected(format!("{:?}", error.code())),
+    }
+    answer
+}
+
+/// Marks the answer to a retry that booked nothing.
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+async fn book(
+    state: &AppState,
+    caller: AuthUser,
+    req: &HttpRequest,
+    body: CreateBookingRequest,
+) -> Result<HttpResponse, ApiError> {
+    state.limits.check_buyer(caller.id)?;
     let raw: Vec<RawItem> = body
         .items
         .iter()
@@ -55,7 +80,7 @@ pub async fn create(
         })
         .collect();
     let request = BookingRequest::parse(&raw).map_err(ApiError::invalid)?;
-    let key = idempotency_key(&req)?;
+    let key = idempotency_key(req)?;
     // The body as parsed, re-serialised: the same request hashes the same whatever its
     // whitespace or field order.
     let request_hash =
@@ -103,7 +128,7 @@ pub async fn create(
     if created.replayed || status == BookingStatus::Confirmed {
         let mut response = HttpResponse::Created();
         if created.replayed {
-            response.insert_header((HeaderName::from_static("idempotent-replayed"), "true"));
+            response.insert_header((REPLAYED, "true"));
         }
         return Ok(response.json(to_dto(&created.booking)));
     }

@@ -44,7 +44,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     }))
 }
 
-/// Prometheus text: the live-availability counters of this instance.
+/// Prometheus text: this instance's requests, bookings, pool and live updates.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -56,7 +56,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     )
 )]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let text = state.metrics.encode().map_err(ApiError::internal)?;
+    let text = state
+        .metrics
+        .encode(&state.pool)
+        .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(text))

@@ -12,11 +12,12 @@ use std::sync::LazyLock;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::middleware::{ErrorHandlerResponse, from_fn};
 use actix_web::{ResponseError, web};
 use booking_domain::Pagination;
 use booking_dto::{Page, PageMeta};
 
+use crate::limits;
 use crate::openapi;
 use crate::problem::ApiError;
 
@@ -25,9 +26,21 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     // Resources, not bare routes: a known path with the wrong method is then a 405.
     cfg.service(
         web::scope("/auth")
-            .service(web::resource("/register").post(auth::register))
-            .service(web::resource("/login").post(auth::login))
-            .service(web::resource("/refresh").post(auth::refresh))
+            .service(
+                web::resource("/register")
+                    .wrap(from_fn(limits::per_address))
+                    .post(auth::register),
+            )
+            .service(
+                web::resource("/login")
+                    .wrap(from_fn(limits::per_address))
+                    .post(auth::login),
+            )
+            .service(
+                web::resource("/refresh")
+                    .wrap(from_fn(limits::per_address))
+                    .post(auth::refresh),
+            )
             .service(web::resource("/logout").post(auth::logout))
             .service(web::resource("/me").get(auth::me)),
     )

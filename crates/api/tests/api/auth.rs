@@ -326,3 +326,45 @@ async fn a_password_longer_than_bcrypt_reads_never_matches() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_sweeper_deletes_expired_refresh_tokens_skipping_rows_in_use() {
+    use diesel_async::SimpleAsyncConnection as _;
+
+    let app = spawn_app().await;
+    let (_, kept) = app.signed_up("kept@example.com").await;
+    for email in ["old1@example.com", "old2@example.com"] {
+        app.signed_up(email).await;
+    }
+    app.execute(
+        "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute' \
+          WHERE user_id IN (SELECT id FROM users WHERE email LIKE 'old%')",
+    )
+    .await;
+    // A rotation (or another instance's sweeper) holds one of them.
+    let mut holder = app.connection().await;
+    holder
+        .batch_execute(
+            "BEGIN; SELECT 1 FROM refresh_tokens t JOIN users u ON u.id = t.user_id \
+              WHERE u.email = 'old1@example.com' FOR UPDATE",
+        )
+        .await
+        .unwrap();
+    let mut sweeper = app.connection().await;
+    let pruned = booking_persistence::refresh_tokens::prune_expired(&mut sweeper, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1, "the row in use is skipped, not waited for");
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    let pruned = booking_persistence::refresh_tokens::prune_expired(&mut sweeper, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM refresh_tokens")
+            .await,
+        1
+    );
+    // The live session is untouched.
+    assert_eq!(app.refresh_with(&kept).await.status(), StatusCode::OK);
+}

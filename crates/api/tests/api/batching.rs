@@ -114,13 +114,7 @@ async fn a_batch_that_times_out_answers_every_request_503_and_writes_nothing() {
     let tier = event.tier_ids[0];
     let buyers = app.buyers(30).await;
     // Another session holds the tier's row lock: the whole batch waits, then gives up.
-    let mut holder = app.connection().await;
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT id FROM ticket_tiers WHERE id = '{tier}' FOR UPDATE"
-        ))
-        .await
-        .unwrap();
+    let mut holder = app.hold_tier_lock(tier).await;
     let items = json!([{ "tierId": tier, "quantity": 1 }]);
     let requests = buyers
         .iter()
@@ -143,6 +137,20 @@ async fn a_batch_that_times_out_answers_every_request_503_and_writes_nothing() {
         0
     );
     assert_eq!(app.remaining(tier).await, 50);
+    // Operators see why.
+    assert_eq!(
+        metric(&app, &app.address, "booking_db_lock_timeouts_total").await,
+        30.0
+    );
+    assert_eq!(
+        metric(
+            &app,
+            &app.address,
+            r#"booking_bookings_rejected_total{reason="Unavailable"}"#
+        )
+        .await,
+        30.0
+    );
     // The tier is free again: the next request books.
     app.booked(&buyers[0].token, &items).await;
     app.assert_conservation().await;

@@ -633,14 +633,7 @@ async fn a_lock_wait_past_the_timeout_is_a_503_with_retry_after_and_books_nothin
         .await;
     let buyer = &app.buyers(1).await[0];
     // Another session holds the tier's row lock and does not let go.
-    let mut holder = app.connection().await;
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT id FROM ticket_tiers WHERE id = '{}' FOR UPDATE",
-            event.tier_ids[0]
-        ))
-        .await
-        .unwrap();
+    let mut holder = app.hold_tier_lock(event.tier_ids[0]).await;
 
     let started = std::time::Instant::now();
     let response = app

@@ -28,6 +28,9 @@ pub fn test_config(database_url: &str, static_dir: &std::path::Path) -> Config {
         "JWT_SECRET" => Some(JWT_SECRET.to_owned()),
         // The cheapest cost bcrypt allows: tests check behaviour, not hashing strength.
         "BCRYPT_COST" => Some("4".to_owned()),
+        // Tests sign up hundreds of buyers from one address and fire storms: the abuse
+        // limits are off unless a test turns them on (tests/api/limits.rs).
+        "RATE_LIMITS" => Some("off".to_owned()),
         _ => None,
     })
     .expect("test configuration");
@@ -286,6 +289,20 @@ impl TestApp {
         booking_persistence::database_admin::connect(self.db.url())
             .await
             .expect("connect")
+    }
+
+    /// Another session that takes `tier`'s row lock and keeps it until `ROLLBACK` is
+    /// sent on the connection returned.
+    pub async fn hold_tier_lock(&self, tier: uuid::Uuid) -> booking_persistence::AsyncPgConnection {
+        use diesel_async::SimpleAsyncConnection;
+        let mut holder = self.connection().await;
+        holder
+            .batch_execute(&format!(
+                "BEGIN; SELECT id FROM ticket_tiers WHERE id = '{tier}' FOR UPDATE"
+            ))
+            .await
+            .expect("lock the tier");
+        holder
     }
 
     pub async fn execute(&self, sql: &str) {
