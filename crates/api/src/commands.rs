@@ -22,6 +22,7 @@ pub async fn serve(config: &Config, database: &Database, with_seed: bool) -> any
     }
     let application = Application::build(config, pool.clone())?;
     actix_web::rt::spawn(expire_abandoned_bookings(pool, application.live().clone()));
+    actix_web::rt::spawn(application.stopper().stop_on_signal());
     tracing::info!("serving on http://{}", config.bind_addr);
     application.run_until_stopped().await?;
     tracing::info!("server stopped");

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -125,6 +125,9 @@ impl Application {
         })
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        // Stopping is `Stopper`'s job: it closes the WebSockets first, which would
+        // otherwise hold the grace period to its end and then drop without a word.
+        .disable_signals()
         .run();
         Ok(Self { port, server, live })
     }
@@ -138,8 +141,60 @@ impl Application {
         &self.live
     }
 
-    /// Serves until the server is stopped (Ctrl-C or SIGTERM).
+    /// What stops this server gracefully.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            live: self.live.clone(),
+        }
+    }
+
+    /// Serves until stopped through its [`Stopper`].
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Stops a server gracefully: no new connections, WebSockets closed with 1012 (clients
+/// reconnect), and requests in flight (bookings waiting in a batch included) finished
+/// within `SHUTDOWN_GRACE`.
+#[derive(Clone)]
+pub struct Stopper {
+    server: ServerHandle,
+    live: Live,
+}
+
+impl Stopper {
+    pub async fn stop(&self) {
+        tracing::info!(
+            grace_s = SHUTDOWN_GRACE.as_secs(),
+            "stopping: closing WebSockets, finishing requests in flight"
+        );
+        self.live.close_all();
+        self.server.stop(true).await;
+    }
+
+    /// Stops on Ctrl-C or SIGTERM.
+    pub async fn stop_on_signal(self) {
+        let interrupt = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot watch SIGTERM; Ctrl-C still stops");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+        self.stop().await;
     }
 }

@@ -23,8 +23,9 @@ pub enum LiveError {
     Socket(#[from] tungstenite::Error),
     #[error("unexpected frame: {0}")]
     Shape(String),
-    #[error("the server closed the connection")]
-    Closed,
+    /// With the close frame's code, when it sent one (1012: restarting, reconnect).
+    #[error("the server closed the connection{}", .0.map(|code| format!(" (code {code})")).unwrap_or_default())]
+    Closed(Option<u16>),
 }
 
 pub struct LiveClient {
@@ -91,7 +92,10 @@ impl LiveClient {
                     return serde_json::from_str(&text)
                         .map_err(|error| LiveError::Shape(format!("{error}: {text}")));
                 }
-                Some(Ok(Message::Close(_))) | None => return Err(LiveError::Closed),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(LiveError::Closed(frame.map(|frame| frame.code.into())));
+                }
+                None => return Err(LiveError::Closed(None)),
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(error.into()),
             }

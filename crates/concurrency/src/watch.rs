@@ -118,7 +118,7 @@ pub async fn run(api: &ApiClient, options: &WatchOptions) -> Result<WatchReport,
     }
     if clients.is_empty() {
         return Err(WatchError::Connect(
-            first_failure.unwrap_or(LiveError::Closed),
+            first_failure.unwrap_or(LiveError::Closed(None)),
         ));
     }
     if let Some(error) = first_failure {

@@ -52,6 +52,8 @@ pub struct Live {
     outbox: mpsc::UnboundedSender<Vec<AvailabilityChange>>,
     next_client: Arc<AtomicU64>,
     listening: watch::Receiver<bool>,
+    /// Set once the server stops: every session says goodbye.
+    closing: Arc<watch::Sender<bool>>,
     pub settings: Arc<LiveSettings>,
     pub metrics: LiveMetrics,
 }
@@ -79,6 +81,7 @@ impl Live {
             outbox,
             next_client: Arc::new(AtomicU64::new(1)),
             listening,
+            closing: Arc::new(watch::channel(false).0),
             settings: Arc::new(settings),
             metrics,
         }
@@ -102,6 +105,17 @@ impl Live {
             .clone()
             .wait_for(|listening| *listening)
             .await;
+    }
+
+    /// Closes every WebSocket of this instance with 1012 (service restart), which tells
+    /// clients to reconnect (to another instance, or to this one once it is back).
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`close_all`](Self::close_all) has been called.
+    pub(crate) async fn until_closing(&self) {
+        let _ = self.closing.subscribe().wait_for(|closing| *closing).await;
     }
 
     pub(crate) fn hub(&self) -> &HubHandle {

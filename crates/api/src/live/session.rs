@@ -30,6 +30,8 @@ enum End {
     Stalled,
     /// No frame from the client, not even a pong, within the client timeout.
     Silent,
+    /// The server is stopping.
+    Stopping,
 }
 
 /// Serves one upgraded connection until it ends; runs on the worker that accepted it.
@@ -44,8 +46,11 @@ pub async fn run(live: Live, mut session: Session, mut frames: MessageStream) {
         server_time: Utc::now(),
     });
     let mut end = send(&live, &mut session, hello).await.err();
+    let closing = live.until_closing();
+    tokio::pin!(closing);
     while end.is_none() {
         end = tokio::select! {
+            () = &mut closing => Some(End::Stopping),
             message = outgoing.recv() => match message {
                 Some(text) => send(&live, &mut session, text).await.err(),
                 None => Some(End::Dropped),
@@ -81,6 +86,10 @@ pub async fn run(live: Live, mut session: Session, mut frames: MessageStream) {
         Some(End::Silent) => Some(CloseReason {
             code: CloseCode::Away,
             description: Some("no answer to pings".into()),
+        }),
+        Some(End::Stopping) => Some(CloseReason {
+            code: CloseCode::Restart,
+            description: Some("the server is restarting: reconnect".into()),
         }),
     };
     match end {

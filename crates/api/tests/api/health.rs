@@ -28,7 +28,7 @@ async fn ready_is_503_with_retry_after_when_the_database_is_unreachable() {
     // Nothing listens on port 1.
     let mut config = test_config("postgres://nobody:x@127.0.0.1:1/none", static_dir.path());
     config.db_pool_timeout = short_timeout();
-    let (address, _) = launch(&config);
+    let (address, _, _) = launch(&config);
     let response = reqwest::get(format!("{address}/ready")).await.unwrap();
     assert_eq!(response.headers().get(RETRY_AFTER).unwrap(), "1");
     let problem = expect_problem(response, StatusCode::SERVICE_UNAVAILABLE, "Unavailable").await;

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use booking_api::config::Config;
 use booking_api::live::Live;
-use booking_api::startup::Application;
+use booking_api::startup::{Application, Stopper};
 use booking_dto::{AuthResponse, Problem};
 use booking_persistence::pool::{PoolSettings, build_pool};
 use booking_persistence::test_db::TestDatabase;
@@ -61,6 +61,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with the configuration adjusted first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_stoppable_app_with(adjust).await.0
+}
+
+/// Like [`spawn_app_with`], with what stops the server gracefully.
+pub async fn spawn_stoppable_app_with(adjust: impl FnOnce(&mut Config)) -> (TestApp, Stopper) {
     let db = TestDatabase::create().await.expect("test database");
     let static_dir = tempfile::tempdir().expect("static dir");
     std::fs::write(
@@ -70,33 +75,36 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     .expect("index.html");
     let mut config = test_config(db.url(), static_dir.path());
     adjust(&mut config);
-    let address = start_server(&config).await;
-    TestApp {
+    let (address, live, stopper) = launch(&config);
+    live.until_listening().await;
+    let app = TestApp {
         address,
         client: reqwest::Client::new(),
         _static_dir: static_dir,
         db,
-    }
+    };
+    (app, stopper)
 }
 
 /// Builds and spawns the application; returns its base URL once it listens for other
 /// instances' changes. (A listener still connecting when a test ends would hold up the
 /// database's drop: this runtime no longer runs it.)
 pub async fn start_server(config: &Config) -> String {
-    let (address, live) = launch(config);
+    let (address, live, _) = launch(config);
     live.until_listening().await;
     address
 }
 
 /// Builds and spawns the application without waiting for anything; for a server whose
 /// database is out of reach.
-pub fn launch(config: &Config) -> (String, Live) {
+pub fn launch(config: &Config) -> (String, Live, Stopper) {
     let pool = build_pool(&pool_settings(config)).expect("pool");
     let application = Application::build(config, pool).expect("application");
     let address = format!("http://127.0.0.1:{}", application.port());
     let live = application.live().clone();
+    let stopper = application.stopper();
     tokio::spawn(application.run_until_stopped());
-    (address, live)
+    (address, live, stopper)
 }
 
 impl TestApp {

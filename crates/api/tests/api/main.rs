@@ -24,4 +24,5 @@ mod observability;
 mod openapi;
 mod organizer;
 mod security;
+mod shutdown;
 mod startup;
