@@ -30,10 +30,22 @@ impl From<DieselError> for DbError {
         match &error {
             // A retry would succeed: report "try again", never a server error. The lock
             // order makes deadlocks impossible by design; this is the safety net.
+            // UnableToSendCommand: the connection broke under the statement (the server
+            // stopped or was killed, the network went away); the pool replaces it.
             DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::SerializationFailure,
                 _,
             ) => Self::Unavailable(error.to_string()),
+            // The server ending sessions: shutdown, restart, pg_terminate_backend
+            // (SQLSTATE 57P01-57P03), which diesel does not tell apart by kind.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().starts_with("terminating connection")
+                    || info.message().starts_with("the database system is") =>
+            {
+                Self::Unavailable(error.to_string())
+            }
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if info.message().contains("deadlock detected") =>
             {

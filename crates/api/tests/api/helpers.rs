@@ -5,6 +5,7 @@ use booking_api::config::Config;
 use booking_api::live::Live;
 use booking_api::startup::{Application, Stopper};
 use booking_dto::{AuthResponse, Problem};
+use booking_persistence::local_pg::{ClusterOptions, LocalCluster, PgBinaries};
 use booking_persistence::pool::{PoolSettings, build_pool};
 use booking_persistence::test_db::TestDatabase;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
@@ -20,7 +21,36 @@ pub struct TestApp {
     // Held so the web app folder lives as long as the server.
     pub _static_dir: tempfile::TempDir,
     // Dropped last: the server's pool must let go before the database is dropped.
-    pub db: TestDatabase,
+    pub db: AppDatabase,
+}
+
+/// Where a test server keeps its data.
+pub enum AppDatabase {
+    /// A fresh database on the suite's shared cluster.
+    Shared(TestDatabase),
+    /// A cluster of the test's own, which the test may stop and start (fault tests).
+    Own {
+        cluster: LocalCluster,
+        url: String,
+        _root: tempfile::TempDir,
+    },
+}
+
+impl AppDatabase {
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Shared(db) => db.url(),
+            Self::Own { url, .. } => url,
+        }
+    }
+
+    /// The test's own cluster; panics for a shared one, which must never be stopped.
+    pub fn cluster(&mut self) -> &mut LocalCluster {
+        match self {
+            Self::Own { cluster, .. } => cluster,
+            Self::Shared(_) => panic!("the shared cluster is not the test's to stop"),
+        }
+    }
 }
 
 pub fn test_config(database_url: &str, static_dir: &std::path::Path) -> Config {
@@ -66,7 +96,35 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Like [`spawn_app_with`], with what stops the server gracefully.
 pub async fn spawn_stoppable_app_with(adjust: impl FnOnce(&mut Config)) -> (TestApp, Stopper) {
-    let db = TestDatabase::create().await.expect("test database");
+    let db = AppDatabase::Shared(TestDatabase::create().await.expect("test database"));
+    spawn_on(db, adjust).await
+}
+
+/// A server on a PostgreSQL cluster of the test's own (`app.db.cluster()`), migrated.
+/// Start it from a multi-threaded test: the cluster dies with the thread that started it.
+pub async fn spawn_app_on_own_cluster(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let root = tempfile::tempdir().expect("cluster folder");
+    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
+    let options = ClusterOptions {
+        root: root.path().to_path_buf(),
+        durable: false,
+        max_connections: 50,
+    };
+    let cluster = tokio::task::block_in_place(|| LocalCluster::start(&binaries, &options))
+        .expect("own cluster");
+    let url = cluster.url("postgres");
+    booking_persistence::migrate::run_pending(&url)
+        .await
+        .expect("migrate");
+    let db = AppDatabase::Own {
+        cluster,
+        url,
+        _root: root,
+    };
+    spawn_on(db, adjust).await.0
+}
+
+async fn spawn_on(db: AppDatabase, adjust: impl FnOnce(&mut Config)) -> (TestApp, Stopper) {
     let static_dir = tempfile::tempdir().expect("static dir");
     std::fs::write(
         static_dir.path().join("index.html"),

@@ -15,6 +15,7 @@ mod bookings;
 mod browser;
 mod errors;
 mod events;
+mod faults;
 mod health;
 mod helpers;
 mod limits;

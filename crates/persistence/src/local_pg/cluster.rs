@@ -39,6 +39,8 @@ pub struct LocalCluster {
     port: u16,
     password: String,
     root: PathBuf,
+    binaries: PgBinaries,
+    options: ClusterOptions,
 }
 
 impl LocalCluster {
@@ -74,6 +76,8 @@ impl LocalCluster {
                         port,
                         password,
                         root,
+                        binaries: binaries.clone(),
+                        options: options.clone(),
                     });
                 }
                 // Another process may grab the port between our probe and the server's bind.
@@ -106,6 +110,25 @@ impl LocalCluster {
     /// Stops the server and waits for it to exit.
     pub fn stop(mut self) -> Result<(), LauncherError> {
         self.shutdown()
+    }
+
+    /// Stops the server but keeps its folder and port: a database outage, as clients
+    /// see one. [`start_again`](Self::start_again) ends it.
+    #[cfg(feature = "test-support")]
+    pub fn stop_for_now(&mut self) -> Result<(), LauncherError> {
+        self.shutdown()
+    }
+
+    /// Starts a server stopped by [`stop_for_now`](Self::stop_for_now) again, on the
+    /// same port, so the same URLs reach it.
+    #[cfg(feature = "test-support")]
+    pub fn start_again(&mut self) -> Result<(), LauncherError> {
+        if self.child.is_none() {
+            let user = ServerUser::for_current_process()?;
+            let child = spawn_server(&self.binaries, &user, &self.root, &self.options, self.port)?;
+            self.child = Some(child);
+        }
+        Ok(())
     }
 
     fn shutdown(&mut self) -> Result<(), LauncherError> {
