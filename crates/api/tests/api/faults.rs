@@ -313,3 +313,155 @@ async fn assert_live_caught_up(
     let remaining = app.remaining(tier).await;
     until_watcher_sees(watcher, tier, remaining, Duration::from_secs(10)).await;
 }
+
+/// `booking-api serve` as its own process on `app`'s database, killable.
+struct ServerProcess {
+    child: std::process::Child,
+    address: String,
+}
+
+impl ServerProcess {
+    fn start(app: &TestApp, payment_latency_ms: u64) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_booking-api"))
+            .arg("serve")
+            .env("DATABASE_URL", app.db.url())
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+            .env("RATE_LIMITS", "off")
+            .env("PAYMENT_LATENCY_MS", payment_latency_ms.to_string())
+            .env("STATIC_DIR", "/nonexistent")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Self {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn until_ready(&self, client: &reqwest::Client) {
+        for _ in 0..100 {
+            let ready = client.get(format!("{}/ready", self.address)).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("booking-api never became ready");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_killed_mid_storm_leaves_exactly_the_bookings_it_answered_and_holds_released() {
+    let app = spawn_app().await;
+    let event = app
+        .create_event(&EventSpec::published(
+            "Killed",
+            100,
+            vec![("GA", 1_000, 100_000)],
+        ))
+        .await;
+    let tier = event.tier_ids[0];
+    let buyers = app.buyers(64).await;
+    // Payments take 200 ms: at the kill, bookings are pending, paid, or being confirmed.
+    let mut server = ServerProcess::start(&app, 200);
+    server.until_ready(&app.client).await;
+
+    let booked = Arc::new(Mutex::new(Vec::new()));
+    let clients: Vec<_> = buyers
+        .iter()
+        .map(|buyer| {
+            let request = app
+                .client
+                .post(format!("{}/api/v1/bookings", server.address))
+                .bearer_auth(&buyer.token)
+                .json(&json!({ "items": [{ "tierId": tier, "quantity": 1 }] }));
+            let booked = booked.clone();
+            tokio::spawn(async move {
+                // Until the server is gone.
+                while let Ok(response) = request.try_clone().unwrap().send().await {
+                    if response.status() == StatusCode::CREATED {
+                        let booking: booking_dto::Booking = response.json().await.unwrap();
+                        booked.lock().await.push(booking.id);
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    for client in clients {
+        client.await.unwrap();
+    }
+    let answered: Vec<uuid::Uuid> = booked.lock().await.clone();
+    assert!(!answered.is_empty());
+
+    // Every 201 a client received is a confirmed booking.
+    let ids = answered
+        .iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let confirmed_answered = app
+        .scalar(&format!(
+            "SELECT count(*) AS value FROM bookings WHERE status = 'confirmed' AND id IN ({ids})"
+        ))
+        .await;
+    assert_eq!(usize::try_from(confirmed_answered).unwrap(), answered.len());
+    // Nothing else is confirmed, but for bookings whose 201 was on its way when the
+    // process died (one per client at most).
+    let confirmed = app
+        .scalar("SELECT count(*) AS value FROM bookings WHERE status = 'confirmed'")
+        .await;
+    let unanswered = usize::try_from(confirmed).unwrap() - answered.len();
+    let pending = app
+        .scalar("SELECT count(*) AS value FROM bookings WHERE status = 'pending'")
+        .await;
+    println!(
+        "{} answered 201, {unanswered} confirmed without an answer, {pending} pending at the kill",
+        answered.len()
+    );
+    assert!(unanswered <= buyers.len(), "{unanswered}");
+    assert!(pending > 0, "the kill came while payments were under way");
+    app.assert_conservation().await;
+
+    // Restarted, it serves again; the sweeper releases the killed process's holds once
+    // they are older than the hold's time-to-live.
+    let server = ServerProcess::start(&app, 200);
+    server.until_ready(&app.client).await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/bookings", server.address))
+        .bearer_auth(&buyers[0].token)
+        .json(&json!({ "items": [{ "tierId": tier, "quantity": 1 }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let later = chrono::Utc::now() + booking_domain::lifecycle::HOLD_TTL;
+    booking_persistence::bookings::expire_stale(&mut app.connection().await, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM bookings WHERE status = 'pending'")
+            .await,
+        0
+    );
+    assert_nothing_left_open(&app).await;
+    app.assert_conservation().await;
+}
