@@ -46,6 +46,8 @@ pub struct LiveMetrics {
     pub listener_reconnects: Counter,
     /// 1 while the LISTEN connection is up.
     pub listening: Gauge,
+    /// Tiers whose latest count the hub keeps; those of events that are over are let go.
+    pub tiers_tracked: Gauge,
 }
 
 impl LiveMetrics {
@@ -191,6 +193,11 @@ impl Metrics {
             "availability_listening",
             "1 while this instance hears other instances' changes",
             live.listening.clone(),
+        );
+        registry.register(
+            "live_tiers_tracked",
+            "Tiers whose latest count this instance keeps for its WebSocket clients",
+            live.tiers_tracked.clone(),
         );
         let batches = BatchMetrics::default();
         registry.register(

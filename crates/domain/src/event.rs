@@ -1,5 +1,7 @@
 //! Event lifecycle states.
 
+use chrono::{DateTime, Utc};
+
 use crate::text_enum::text_enum;
 
 text_enum! {
@@ -13,9 +15,30 @@ text_enum! {
     }
 }
 
+impl EventStatus {
+    /// Whether an event's counts can never change again: it was called off, or it has
+    /// begun (sales end at the start). A draft may still go on sale.
+    pub fn is_over(self, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self == Self::Cancelled || starts_at <= now
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use chrono::TimeDelta;
+
     use super::*;
+
+    #[test]
+    fn an_event_is_over_once_cancelled_or_begun() {
+        let now = Utc::now();
+        let (past, future) = (now - TimeDelta::hours(1), now + TimeDelta::hours(1));
+        assert!(EventStatus::Cancelled.is_over(future, now));
+        assert!(EventStatus::Published.is_over(past, now));
+        assert!(EventStatus::Published.is_over(now, now));
+        assert!(!EventStatus::Published.is_over(future, now));
+        assert!(!EventStatus::Draft.is_over(future, now));
+    }
 
     #[test]
     fn every_status_round_trips_through_its_spelling() {

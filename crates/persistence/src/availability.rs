@@ -4,12 +4,16 @@
 //! [`changes_for_tiers`] as its last step, so the records describe exactly what commits;
 //! the real-time hub broadcasts them once the transaction has committed.
 
+use booking_domain::{EventStatus, UnknownEventStatus};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::error::DbError;
+use crate::schema::events;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
 pub struct AvailabilityChange {
@@ -61,4 +65,32 @@ pub async fn counts_of_events(
         .bind::<Array<SqlUuid>, _>(event_ids)
         .load(&mut conn)
         .await?)
+}
+
+/// Which of `event_ids` are over (`EventStatus::is_over`) or gone: their counts can
+/// never change again, so a listener may forget them.
+pub async fn events_over(
+    mut conn: &AsyncPgConnection,
+    event_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbError> {
+    let found: Vec<(Uuid, String, DateTime<Utc>)> = events::table
+        .filter(events::id.eq_any(event_ids))
+        .select((events::id, events::status, events::starts_at))
+        .load(&mut conn)
+        .await?;
+    let mut over: Vec<Uuid> = event_ids
+        .iter()
+        .filter(|id| !found.iter().any(|(found, ..)| found == *id))
+        .copied()
+        .collect();
+    for (id, status, starts_at) in found {
+        let status: EventStatus = status
+            .parse()
+            .map_err(|error: UnknownEventStatus| DbError::Corrupt(error.to_string()))?;
+        if status.is_over(starts_at, now) {
+            over.push(id);
+        }
+    }
+    Ok(over)
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 use booking_persistence::availability::{self, AvailabilityChange};
 use booking_persistence::notifications::Listener;
 use booking_persistence::{DbError, DbPool};
+use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
@@ -162,9 +163,20 @@ impl Bus {
     }
 
     /// Reads the counts of every watched event and hands them to the hub, which passes
-    /// on those newer than what its clients have.
+    /// on those newer than what its clients have; events that are over are forgotten
+    /// instead, so the hub holds only what can still change.
     async fn catch_up(&self, listener: &Listener) -> Result<(), DbError> {
-        let watched = self.hub.watched().await;
+        let mut watched = self.hub.watched().await;
+        let mut over = Vec::new();
+        for events in watched.chunks(EVENTS_PER_READ) {
+            over.extend(
+                availability::events_over(listener.connection(), events, Utc::now()).await?,
+            );
+        }
+        if !over.is_empty() {
+            watched.retain(|event| !over.contains(event));
+            self.hub.forget(over);
+        }
         self.read_counts(listener, &watched).await
     }
 

@@ -32,6 +32,7 @@ enum Command {
     },
     Changes(Vec<AvailabilityChange>),
     Watched(oneshot::Sender<Vec<Uuid>>),
+    Forget(Vec<Uuid>),
 }
 
 #[derive(Clone)]
@@ -61,6 +62,12 @@ impl HubHandle {
     /// Committed counts, from this instance, another one, or a resync.
     pub fn publish(&self, changes: Vec<AvailabilityChange>) {
         self.send(Command::Changes(changes));
+    }
+
+    /// Drops what the hub keeps of `events` (they are over: their counts can never
+    /// change again), so it holds only events that can still sell.
+    pub fn forget(&self, events: Vec<Uuid>) {
+        self.send(Command::Forget(events));
     }
 
     /// The events whose counts clients may be showing: every subscribed event and every
@@ -160,6 +167,7 @@ impl Hub {
             Command::Watched(reply) => {
                 let _ = reply.send(self.watched(now));
             }
+            Command::Forget(events) => self.forget(&events),
         }
     }
 
@@ -222,6 +230,13 @@ impl Hub {
         for event_id in touched {
             self.schedule(event_id, now);
         }
+        self.count_tracked();
+    }
+
+    fn count_tracked(&self) {
+        self.metrics
+            .tiers_tracked
+            .set(i64::try_from(self.latest.len()).unwrap_or(i64::MAX));
     }
 
     /// Sends at once if the event has been quiet for `min_interval`, else once it has.
@@ -291,6 +306,15 @@ impl Hub {
         for id in gone {
             self.remove(id);
         }
+    }
+
+    fn forget(&mut self, events: &[Uuid]) {
+        let events: HashSet<&Uuid> = events.iter().collect();
+        self.latest
+            .retain(|_, change| !events.contains(&change.event_id));
+        self.feeds.retain(|event_id, _| !events.contains(event_id));
+        self.due.retain(|(_, event_id)| !events.contains(event_id));
+        self.count_tracked();
     }
 
     fn watched(&mut self, now: Instant) -> Vec<Uuid> {
@@ -366,6 +390,34 @@ mod tests {
             }
         }
         counts
+    }
+
+    #[test]
+    fn forgotten_events_leave_nothing_behind_and_others_keep_going() {
+        let mut hub = hub();
+        let mut client = join(&mut hub, 1, 16);
+        let start = Instant::now();
+        hub.handle(
+            Command::Changes(vec![change(1, 1, 5, 1), change(2, 2, 7, 1)]),
+            start,
+        );
+        // Both events changed again within the interval: both have a send pending.
+        hub.handle(
+            Command::Changes(vec![change(1, 1, 4, 2), change(2, 2, 6, 2)]),
+            start + Duration::from_millis(10),
+        );
+        received(&mut client);
+        hub.handle(Command::Forget(vec![Uuid::from_bytes([1; 16])]), start);
+        assert_eq!(hub.latest.len(), 1);
+        assert_eq!(hub.metrics.tiers_tracked.get(), 1);
+        assert!(!hub.feeds.contains_key(&Uuid::from_bytes([1; 16])));
+        assert_eq!(hub.due.len(), 1);
+        hub.flush_due(start + INTERVAL);
+        assert_eq!(
+            received(&mut client),
+            vec![6],
+            "only the event still on sale"
+        );
     }
 
     #[test]

@@ -427,3 +427,31 @@ async fn metrics_count_clients_and_messages() {
     drop(client);
     until_metric(&app, &app.address, "booking_ws_clients", 0.0).await;
 }
+
+#[tokio::test]
+async fn the_hub_lets_go_of_an_event_once_it_is_over() {
+    let app = spawn_app_with(|config| {
+        config.live.resync = Duration::from_millis(200);
+    })
+    .await;
+    let over = concert_event(&app, 10).await;
+    let (_, on_sale) = concert(&app, 10).await;
+    let buyer = &app.buyers(1).await[0];
+    for tier in [over.tier_ids[0], on_sale] {
+        app.booked(&buyer.token, &json!([{ "tierId": tier, "quantity": 1 }]))
+            .await;
+    }
+    until_metric(&app, &app.address, "booking_live_tiers_tracked", 2.0).await;
+
+    let token = app.token_for_role(&over.organizer_email, "organizer").await;
+    let cancelled = app
+        .client
+        .post(app.url(&format!("/api/v1/events/{}/cancel", over.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("cancel event");
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    // The next resync finds it over and forgets it; the event still on sale stays.
+    until_metric(&app, &app.address, "booking_live_tiers_tracked", 1.0).await;
+}

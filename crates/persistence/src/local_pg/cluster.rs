@@ -39,7 +39,10 @@ pub struct LocalCluster {
     port: u16,
     password: String,
     root: PathBuf,
+    /// For `start_again`.
+    #[cfg(feature = "test-support")]
     binaries: PgBinaries,
+    #[cfg(feature = "test-support")]
     options: ClusterOptions,
 }
 
@@ -76,7 +79,9 @@ impl LocalCluster {
                         port,
                         password,
                         root,
+                        #[cfg(feature = "test-support")]
                         binaries: binaries.clone(),
+                        #[cfg(feature = "test-support")]
                         options: options.clone(),
                     });
                 }
