@@ -84,6 +84,15 @@ bench-live: _postgres _bench_tools
     cargo build -p booking-persistence --features test-support --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/live.sh
 
+# Fuzz the API: schemathesis (from PyPI, into ~/.cache/booking/fuzz/venv once) against
+# /api/openapi.json of a release server on a fresh database, every check, signed in as
+# the seeded organizer and as a buyer. FUZZ_EXAMPLES (100) cases per operation; reports
+# in target/fuzz/.
+fuzz: _postgres _bench_tools
+    cargo build --release -p booking-api
+    cargo build -p booking-persistence --features test-support --bin with-postgres
+    BENCH_BIN="{{ target_dir }}/release" FUZZ_REPORTS="{{ justfile_directory() }}/target/fuzz" "{{ target_dir }}/debug/with-postgres" bench/fuzz.sh
+
 # Format the code.
 fmt:
     cargo fmt --all

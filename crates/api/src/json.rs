@@ -52,8 +52,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|error| body_error("body", &format!("malformed JSON: {error}")))?;
+    integral_numbers(&mut value);
     if let Some(field) = nul_field(&value, "") {
         return Err(body_error(&field, NUL_MESSAGE));
     }
@@ -62,6 +63,27 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let (field, message) = describe(&path, &error.into_inner().to_string());
         body_error(&field, &message)
     })
+}
+
+/// JSON has one kind of number: `3.0` is the integer 3 (JSON Schema agrees), but serde
+/// reads an integer field only from `3`. Numbers with no fraction become integers.
+fn integral_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                // Exactly representable: |float| < 2^63, so the cast cannot saturate.
+                && float.abs() < 9_223_372_036_854_775_808.0
+            {
+                #[allow(clippy::cast_possible_truncation, reason = "integral and in range")]
+                let integer = float as i64;
+                *value = serde_json::Value::from(integer);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 /// PostgreSQL text cannot hold NUL, so no request may carry one, in any field.
@@ -131,7 +153,6 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[expect(dead_code, reason = "fields exist to be deserialised")]
     struct Item {
         quantity: u32,
     }
@@ -179,6 +200,18 @@ mod tests {
         assert_eq!(
             field_of(r#"{"email":"a","items":[{"quantity":1},{"quantity":-2}]}"#).0,
             "items[1].quantity"
+        );
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer() {
+        let order = parse::<Order>(br#"{"email":"a","items":[{"quantity":3.0},{"quantity":2e0}]}"#)
+            .unwrap();
+        let quantities: Vec<u32> = order.items.iter().map(|item| item.quantity).collect();
+        assert_eq!(quantities, [3, 2]);
+        assert_eq!(
+            field_of(r#"{"email":"a","items":[{"quantity":2.5}]}"#).0,
+            "items[0].quantity"
         );
     }
 

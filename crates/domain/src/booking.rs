@@ -100,7 +100,18 @@ impl BookingRequest {
             }
             let quantity = match u32::try_from(item.quantity) {
                 Ok(quantity) if quantity >= 1 => Some(quantity),
-                _ => {
+                Ok(_) => {
+                    errors.push(format!("items[{index}].quantity"), "must be at least 1");
+                    None
+                }
+                Err(_) if item.quantity > 0 => {
+                    errors.push(
+                        format!("items[{index}].quantity"),
+                        format!("must be at most {}", u32::MAX),
+                    );
+                    None
+                }
+                Err(_) => {
                     errors.push(format!("items[{index}].quantity"), "must be at least 1");
                     None
                 }

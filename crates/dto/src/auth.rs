@@ -19,7 +19,11 @@ pub struct RegisterRequest {
     pub password: String,
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 2, max_length = 100, pattern = "\\S")
+        schema(
+            min_length = 2,
+            max_length = 100,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
     )]
     pub name: String,
 }

@@ -12,7 +12,7 @@ pub struct BookingItemRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<Uuid>,
     /// Signed so that 0 and negative quantities reach validation and get a field error.
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4_294_967_295_i64))]
     pub quantity: i64,
 }
 

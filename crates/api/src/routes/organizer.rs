@@ -318,6 +318,7 @@ pub async fn remove_tier(
     params(("id" = String, Path, description = "Event id"), BookingListParams), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of bookings", body = Page<Booking>),
+        (status = 400, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours (Forbidden)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event (EventNotFound)", body = Problem, content_type = "application/problem+json")
     )
