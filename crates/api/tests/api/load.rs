@@ -1,5 +1,7 @@
 //! The load tester (`booking-load`'s library) against the real server and database: the
 //! race verdict can pass and can fail, and storms report exactly what the database holds.
+//! Like `just bench` (`RATE_LIMITS=off` in bench/lib.sh), they run with the abuse limits
+//! off (`helpers::test_config`): a storm is one address signing up hundreds of buyers.
 
 use std::time::Duration;
 
