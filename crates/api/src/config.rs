@@ -161,7 +161,7 @@ impl Config {
                 reason: "must be between 0 and 1".into(),
             });
         }
-        let rate_limits = rate_limits(&lookup)?;
+        let rate_limits = rate_limits(&lookup, app_env)?;
         let public_url = lookup("PUBLIC_URL")
             .map(|url| origin(&url).map(|_| url.trim_end_matches('/').to_owned()))
             .transpose()
@@ -256,11 +256,16 @@ fn origin(url: &str) -> Result<String, String> {
     ))
 }
 
-/// `RATE_LIMITS=off` lifts every limit (load tests); otherwise each has a default that
-/// no person clicking through the app comes near.
-fn rate_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<RateLimitSettings, ConfigError> {
+/// On in production, off in development (where `booking-load` races and storms from one
+/// address are the point); `RATE_LIMITS` decides either way. Each limit has a default
+/// that no person clicking through the app comes near.
+fn rate_limits(
+    lookup: &impl Fn(&str) -> Option<String>,
+    app_env: AppEnv,
+) -> Result<RateLimitSettings, ConfigError> {
     let on = match lookup("RATE_LIMITS").as_deref() {
-        None | Some("on") => true,
+        None => app_env == AppEnv::Production,
+        Some("on") => true,
         Some("off") => false,
         Some(other) => {
             return Err(ConfigError::Invalid {
@@ -383,11 +388,18 @@ mod tests {
 
     #[test]
     fn rate_limits_have_defaults_and_can_be_turned_off() {
-        let on = config(&[]).unwrap().rate_limits;
+        let development = config(&[]).unwrap().rate_limits;
+        assert_eq!((development.auth, development.bookings), (None, None));
+        let production = config(&[("APP_ENV", "production"), ("JWT_SECRET", &"k".repeat(32))])
+            .unwrap()
+            .rate_limits;
+        assert_eq!(production.auth, Some("20/60s".parse().unwrap()));
+        let on = config(&[("RATE_LIMITS", "on")]).unwrap().rate_limits;
         assert_eq!(on.auth, Some("20/60s".parse().unwrap()));
         assert_eq!(on.bookings, Some("30/60s".parse().unwrap()));
         assert_eq!(on.client_ip_header, None);
         let tuned = config(&[
+            ("RATE_LIMITS", "on"),
             ("RATE_LIMIT_BOOKINGS", "5/10s"),
             ("TRUSTED_PROXY_HEADER", "X-Forwarded-For"),
         ])

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use booking_load::api::ApiClient;
-use booking_load::race::{self, RaceOptions};
+use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::storm::{self, Stop, StormOptions};
 use booking_load::watch::{self, WatchOptions};
 use clap::{Args, Parser, Subcommand};
@@ -74,11 +74,37 @@ struct RaceArgs {
     #[arg(long, default_value_t = 10)]
     users: usize,
     /// The event: its id, or the exact title of a published upcoming event.
-    #[arg(long, default_value = race::DEFAULT_EVENT)]
+    #[arg(long, default_value = race::DEFAULT_EVENT, conflicts_with = "fresh")]
     event: String,
     /// The tier's name, when the event has several.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fresh")]
     tier: Option<String>,
+    /// Race for an event made for this race (signed in as the organizer), so the race
+    /// can be run again on any server.
+    #[arg(long)]
+    fresh: bool,
+    /// With --fresh: tickets of the new event (one per person).
+    #[arg(long, default_value_t = 2, requires = "fresh")]
+    tickets: u32,
+    #[command(flatten)]
+    organizer: OrganizerArgs,
+}
+
+/// The organizer who creates a load test's own events.
+#[derive(Debug, Args)]
+struct OrganizerArgs {
+    #[arg(
+        long,
+        default_value = "organizer@example.com",
+        env = "BOOKING_ORGANIZER_EMAIL"
+    )]
+    organizer_email: String,
+    #[arg(
+        long,
+        default_value = "Password123",
+        env = "BOOKING_ORGANIZER_PASSWORD"
+    )]
+    organizer_password: String,
 }
 
 #[derive(Debug, Args)]
@@ -105,19 +131,8 @@ struct StormArgs {
     /// two per client for a timed run; more are registered if they run out).
     #[arg(long)]
     buyers: Option<usize>,
-    /// The organizer who creates the run's events.
-    #[arg(
-        long,
-        default_value = "organizer@example.com",
-        env = "BOOKING_ORGANIZER_EMAIL"
-    )]
-    organizer_email: String,
-    #[arg(
-        long,
-        default_value = "Password123",
-        env = "BOOKING_ORGANIZER_PASSWORD"
-    )]
-    organizer_password: String,
+    #[command(flatten)]
+    organizer: OrganizerArgs,
 }
 
 /// A storm that names neither a duration nor a request count runs this long.
@@ -142,10 +157,21 @@ async fn main() -> ExitCode {
             Err(error) => cannot_run(&error),
         },
         Command::Race(args) => {
+            let target = if args.fresh {
+                RaceTarget::Fresh {
+                    tickets: args.tickets,
+                    organizer_email: args.organizer.organizer_email,
+                    organizer_password: args.organizer.organizer_password,
+                }
+            } else {
+                RaceTarget::Existing {
+                    event: args.event,
+                    tier: args.tier,
+                }
+            };
             let options = RaceOptions {
                 users: args.users,
-                event: args.event,
-                tier: args.tier,
+                target,
             };
             match race::run(&api, &options).await {
                 Ok(report) => finish(cli.json, &report, report.verdict.pass),
@@ -187,8 +213,8 @@ fn storm_options(args: StormArgs, progress: bool) -> StormOptions {
         events: args.events,
         quantity: args.quantity,
         buyers: args.buyers,
-        organizer_email: args.organizer_email,
-        organizer_password: args.organizer_password,
+        organizer_email: args.organizer.organizer_email,
+        organizer_password: args.organizer.organizer_password,
         progress,
     }
 }
@@ -251,6 +277,26 @@ mod tests {
         };
         assert_eq!((args.users, args.event.as_str()), (10, "Limited Concert"));
         assert!(args.tier.is_none());
+        assert!(!args.fresh);
+    }
+
+    #[test]
+    fn a_fresh_race_takes_its_tickets_and_no_event() {
+        let cli =
+            Cli::try_parse_from(["booking-load", "race", "--fresh", "--tickets", "5"]).unwrap();
+        let Command::Race(args) = cli.command else {
+            panic!("not a race");
+        };
+        assert!(args.fresh);
+        assert_eq!(args.tickets, 5);
+        assert_eq!(args.organizer.organizer_email, "organizer@example.com");
+        for refused in [
+            &["race", "--fresh", "--event", "Limited Concert"][..],
+            &["race", "--tickets", "5"][..],
+        ] {
+            let argv = std::iter::once("booking-load").chain(refused.iter().copied());
+            assert!(Cli::try_parse_from(argv).is_err(), "{refused:?}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::api::{ApiClient, ApiError, BookingOutcome};
 use crate::buyers::{self, BuyerNames};
+use crate::storm::setup::{EventPlan, create_events};
 use crate::tally::AnswerKind;
 
 pub const DEFAULT_EVENT: &str = "Limited Concert";
@@ -20,10 +21,25 @@ pub const DEFAULT_EVENT: &str = "Limited Concert";
 #[derive(Debug, Clone)]
 pub struct RaceOptions {
     pub users: usize,
-    /// An event id, or the exact title of a published upcoming event.
-    pub event: String,
-    /// The tier's name; needed only when the event has several.
-    pub tier: Option<String>,
+    /// Where to race: an existing event, or one made for this race.
+    pub target: RaceTarget,
+}
+
+#[derive(Debug, Clone)]
+pub enum RaceTarget {
+    Existing {
+        /// An event id, or the exact title of a published upcoming event.
+        event: String,
+        /// The tier's name; needed only when the event has several.
+        tier: Option<String>,
+    },
+    /// An event the organizer creates and publishes for this race alone, with `tickets`
+    /// tickets and one per person: a race that can be run again on any server.
+    Fresh {
+        tickets: u32,
+        organizer_email: String,
+        organizer_password: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +56,12 @@ pub enum RaceError {
     TierNeeded { event: String, known: String },
     #[error("a race needs at least one user")]
     NoUsers,
+    #[error("cannot sign in as the organizer {email} to create the race's event: {source}")]
+    OrganizerSignIn {
+        email: String,
+        #[source]
+        source: ApiError,
+    },
     #[error(transparent)]
     Api(#[from] ApiError),
 }
@@ -134,9 +156,28 @@ pub async fn run(api: &ApiClient, options: &RaceOptions) -> Result<RaceReport, R
     if options.users == 0 {
         return Err(RaceError::NoUsers);
     }
-    let event = find_event(api, &options.event).await?;
-    let tier = choose_tier(&event, options.tier.as_deref())?;
     let names = BuyerNames::new("race");
+    let (event, tier) = match &options.target {
+        RaceTarget::Existing { event, tier } => {
+            let event = find_event(api, event).await?;
+            let tier = choose_tier(&event, tier.as_deref())?;
+            (event, tier)
+        }
+        RaceTarget::Fresh {
+            tickets,
+            organizer_email,
+            organizer_password,
+        } => {
+            fresh_event(
+                api,
+                names.run(),
+                *tickets,
+                organizer_email,
+                organizer_password,
+            )
+            .await?
+        }
+    };
     // Registration also opens one pooled connection per buyer, so the race itself
     // does not wait for connection set-up.
     let buyers = buyers::register_many(api, &names, 0, options.users, options.users, || {}).await?;
@@ -187,6 +228,37 @@ pub async fn run(api: &ApiClient, options: &RaceOptions) -> Result<RaceReport, R
         results,
         remaining_after,
     })
+}
+
+/// Creates and publishes `Race <run> #1` with one tier of `tickets`, one per person.
+async fn fresh_event(
+    api: &ApiClient,
+    run: &str,
+    tickets: u32,
+    email: &str,
+    password: &str,
+) -> Result<(Event, Tier), RaceError> {
+    let organizer =
+        api.login(email, password)
+            .await
+            .map_err(|source| RaceError::OrganizerSignIn {
+                email: email.to_owned(),
+                source,
+            })?;
+    let title = format!("Race {run}");
+    let plan = EventPlan {
+        title: &title,
+        count: 1,
+        tickets,
+        per_person: 1,
+    };
+    let created = create_events(api, &organizer.access_token, &plan).await?;
+    let target = created.first().ok_or_else(|| ApiError::Shape {
+        what: "no event was created".into(),
+    })?;
+    let event = api.event(target.event_id).await?;
+    let tier = choose_tier(&event, None)?;
+    Ok((event, tier))
 }
 
 async fn find_event(api: &ApiClient, event: &str) -> Result<Event, RaceError> {

@@ -1,6 +1,7 @@
 //! Event and tier shapes. The `pattern`s of free-text fields say what the domain's
 //! checks say: no control characters (but tab and line breaks in event texts), and
-//! something other than spaces where a value is required.
+//! something other than spaces where a value is required. (utoipa takes only a string
+//! literal there, hence the repetition.)
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

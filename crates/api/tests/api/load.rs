@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use booking_load::api::ApiClient;
-use booking_load::race::{self, RaceOptions};
+use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::storm::{self, Stop, StormOptions};
 use booking_persistence::seed::{SEED_PASSWORD, seed};
 use chrono::Utc;
@@ -26,8 +26,21 @@ async fn seeded_app() -> (TestApp, ApiClient) {
 fn race_options(users: usize, event: &str, tier: Option<&str>) -> RaceOptions {
     RaceOptions {
         users,
-        event: event.into(),
-        tier: tier.map(Into::into),
+        target: RaceTarget::Existing {
+            event: event.into(),
+            tier: tier.map(Into::into),
+        },
+    }
+}
+
+fn fresh_race(users: usize, tickets: u32, organizer_password: &str) -> RaceOptions {
+    RaceOptions {
+        users,
+        target: RaceTarget::Fresh {
+            tickets,
+            organizer_email: "organizer@example.com".into(),
+            organizer_password: organizer_password.into(),
+        },
     }
 }
 
@@ -78,6 +91,40 @@ async fn the_race_passes_on_the_seeded_limited_concert() {
         .unwrap();
     assert_eq!(again.left_before, 0);
     assert!(again.verdict.pass, "{again}");
+}
+
+#[tokio::test]
+async fn a_fresh_race_makes_its_own_event_and_passes_every_time() {
+    let (app, api) = seeded_app().await;
+    let mut events = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let report = race::run(&api, &fresh_race(10, 3, SEED_PASSWORD))
+            .await
+            .unwrap();
+        assert!(report.verdict.pass, "{report}");
+        assert_eq!((report.left_before, report.remaining_after), (3, 0));
+        assert!(report.event_title.starts_with("Race "), "{report}");
+        events.insert(report.event_id);
+    }
+    assert_eq!(events.len(), 3, "each race made an event of its own");
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn a_fresh_race_with_a_wrong_organizer_password_cannot_run_and_says_why() {
+    let (_app, api) = seeded_app().await;
+    let error = race::run(&api, &fresh_race(3, 2, "not-the-password1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, race::RaceError::OrganizerSignIn { .. }),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("cannot sign in as the organizer organizer@example.com"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod conservation;
 mod report;
-mod setup;
+pub(crate) mod setup;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -137,14 +137,14 @@ pub async fn prepare(api: &ApiClient, options: &StormOptions) -> Result<Prepared
         .login(&options.organizer_email, &options.organizer_password)
         .await?;
     let names = BuyerNames::new("storm");
-    let targets = setup::create_events(
-        api,
-        &organizer.access_token,
-        names.run(),
-        options.events,
-        options.tickets,
-    )
-    .await?;
+    let title = format!("Storm {}", names.run());
+    let plan = setup::EventPlan {
+        title: &title,
+        count: options.events,
+        tickets: options.tickets,
+        per_person: TICKETS_PER_BUYER,
+    };
+    let targets = setup::create_events(api, &organizer.access_token, &plan).await?;
 
     let buyer_count = options
         .buyers

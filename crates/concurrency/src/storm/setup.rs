@@ -25,26 +25,40 @@ pub struct Target {
     pub tier_id: Uuid,
 }
 
-/// Creates and publishes `count` events with one tier of `tickets` each.
+/// Events a load test makes for itself.
+#[derive(Debug, Clone, Copy)]
+pub struct EventPlan<'a> {
+    /// `{title} #{n}`, e.g. `Storm 1a2b3c #1`.
+    pub title: &'a str,
+    pub count: usize,
+    pub tickets: u32,
+    pub per_person: u32,
+}
+
+/// Creates and publishes the planned events, each with one tier.
 pub async fn create_events(
     api: &ApiClient,
     organizer_token: &str,
-    run: &str,
-    count: usize,
-    tickets: u32,
+    plan: &EventPlan<'_>,
 ) -> Result<Vec<Target>, ApiError> {
     let starts_at = Utc::now() + Days::days(30);
+    let EventPlan {
+        title,
+        count,
+        tickets,
+        per_person,
+    } = *plan;
     stream::iter(1..=count)
         .map(|n| async move {
             let event = api
                 .create_event(
                     organizer_token,
                     &CreateEventRequest {
-                        title: format!("Storm {run} #{n}"),
-                        description: Some("Created by booking-load storm.".into()),
+                        title: format!("{title} #{n}"),
+                        description: Some("Created by booking-load.".into()),
                         venue: "Load Test Arena".into(),
                         starts_at,
-                        max_tickets_per_user: Some(i64::from(TICKETS_PER_BUYER)),
+                        max_tickets_per_user: Some(i64::from(per_person)),
                         tiers: vec![TierRequest {
                             name: "General Admission".into(),
                             price_cents: PRICE_CENTS,
