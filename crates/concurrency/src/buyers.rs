@@ -54,6 +54,13 @@ pub async fn register(api: &ApiClient, names: &BuyerNames, n: usize) -> Result<B
     })
 }
 
+/// Signs `buyer` in again: its access token ran out (15 minutes at most), which a storm
+/// or a watch outlives.
+pub async fn sign_in_again(api: &ApiClient, buyer: &mut Buyer) -> Result<(), ApiError> {
+    buyer.token = api.login(&buyer.email, PASSWORD).await?.access_token;
+    Ok(())
+}
+
 /// Registers buyers `first..first + count`, `parallel` at a time (password hashing makes
 /// sign-up the slowest call the API has). `on_each` runs after every registration.
 pub async fn register_many(

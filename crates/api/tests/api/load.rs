@@ -11,10 +11,16 @@ use booking_load::storm::{self, Stop, StormOptions};
 use booking_persistence::seed::{SEED_PASSWORD, seed};
 use chrono::Utc;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app_with};
 
 async fn seeded_app() -> (TestApp, ApiClient) {
-    let app = spawn_app().await;
+    seeded_app_with(|_| {}).await
+}
+
+async fn seeded_app_with(
+    adjust: impl FnOnce(&mut booking_api::config::Config),
+) -> (TestApp, ApiClient) {
+    let app = spawn_app_with(adjust).await;
     let hash = booking_api::auth::password::hash_now(SEED_PASSWORD, 4).unwrap();
     seed(&mut app.connection().await, &hash, Utc::now())
         .await
@@ -179,6 +185,28 @@ async fn a_storm_on_one_event_sells_exactly_its_tickets_and_reports_them() {
     assert_eq!(
         (c.capacity, c.sold, c.remaining, c.booked, c.oversold),
         (50, 50, 0, 50, 0)
+    );
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn a_storm_outlasting_the_access_tokens_signs_its_buyers_in_again() {
+    // Tokens valid for 1 s (and the server's 5 s of leeway for clock skew): the storm
+    // starts once every token its set-up got has run out, the organizer's included.
+    let (app, api) = seeded_app_with(|config| {
+        config.access_token_ttl = chrono::TimeDelta::seconds(1);
+    })
+    .await;
+    let prepared = storm::prepare(&api, &storm_options(4, Stop::Requests(40), 1, 1_000))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let report = prepared.run(None).await.unwrap();
+    assert!(report.passed(), "{report}");
+    assert!(report.buyers_signed_in_again >= 4, "{report}");
+    assert!(
+        report.answers.iter().all(|e| e.kind.status != Some(401)),
+        "no booking was refused for an expired token: {report}"
     );
     app.assert_conservation().await;
 }

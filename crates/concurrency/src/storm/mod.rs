@@ -74,6 +74,8 @@ pub struct StormReport {
     pub server_errors: u64,
     pub buyers_registered_before: usize,
     pub buyers_registered_during: u64,
+    /// Times a buyer's access token ran out mid-run and the buyer signed in again.
+    pub buyers_signed_in_again: u64,
     pub conservation: Conservation,
     pub event_ids: Vec<Uuid>,
 }
@@ -101,6 +103,8 @@ struct ClientLog {
     /// Per target: tickets booked, and tickets of requests whose fate is unknown.
     booked: HashMap<usize, i64>,
     unknown: HashMap<usize, i64>,
+    /// Buyers whose access token ran out and who signed in again.
+    signed_in_again: u64,
 }
 
 struct Shared {
@@ -124,7 +128,6 @@ pub async fn run(api: &ApiClient, options: &StormOptions) -> Result<StormReport,
 pub struct Prepared {
     api: ApiClient,
     options: StormOptions,
-    organizer_token: String,
     targets: Vec<Target>,
     buyer_count: usize,
     pool: BuyerPool,
@@ -159,7 +162,6 @@ pub async fn prepare(api: &ApiClient, options: &StormOptions) -> Result<Prepared
     Ok(Prepared {
         api: api.clone(),
         options: options.clone(),
-        organizer_token: organizer.access_token,
         targets,
         buyer_count,
         pool: BuyerPool::new(names, ready),
@@ -180,7 +182,6 @@ impl Prepared {
         let Self {
             api,
             options,
-            organizer_token,
             targets,
             buyer_count,
             pool,
@@ -213,6 +214,11 @@ impl Prepared {
         ticker.abort();
         bar.finish_and_clear();
 
+        // Read back as the organizer signed in afresh: a long run outlives a token.
+        let organizer_token = api
+            .login(&options.organizer_email, &options.organizer_password)
+            .await?
+            .access_token;
         let counts = read_back(&api, &organizer_token, &shared.targets, &log).await?;
         let responses = log.tally.total();
         let bookings = log.tally.booked();
@@ -233,6 +239,7 @@ impl Prepared {
             server_errors: log.tally.server_errors(),
             buyers_registered_before: buyer_count,
             buyers_registered_during: shared.pool.registered_late().await,
+            buyers_signed_in_again: log.signed_in_again,
             conservation: conservation::check(&counts),
             event_ids: shared.targets.iter().map(|t| t.event_id).collect(),
         })
@@ -295,10 +302,21 @@ async fn client_loop(shared: Arc<Shared>, client: usize) -> Result<ClientLog, Ap
             buyer = shared.pool.take(&shared.api).await?;
             held.clear();
         }
-        let (outcome, latency) = shared
+        let mut answer = shared
             .api
             .book(&buyer.token, tier_id, i64::from(quantity))
             .await;
+        if matches!(answer.0, BookingOutcome::Refused { status: 401, .. }) {
+            // The buyer's access token expired during a long run: not the server's doing,
+            // so not an answer to count. Sign in again and ask once more.
+            buyers::sign_in_again(&shared.api, &mut buyer).await?;
+            log.signed_in_again += 1;
+            answer = shared
+                .api
+                .book(&buyer.token, tier_id, i64::from(quantity))
+                .await;
+        }
+        let (outcome, latency) = answer;
         log.latencies.record(latency);
         log.tally.add(&outcome);
         shared.answered.fetch_add(1, Ordering::Relaxed);
@@ -327,6 +345,7 @@ fn is_unknown(outcome: &BookingOutcome) -> bool {
 
 fn merge(into: &mut ClientLog, from: ClientLog) {
     into.latencies.merge(&from.latencies);
+    into.signed_in_again += from.signed_in_again;
     into.tally.merge(&from.tally);
     for (target, tickets) in from.booked {
         *into.booked.entry(target).or_default() += tickets;

@@ -42,8 +42,10 @@ impl fmt::Display for StormReport {
         }
         writeln!(
             f,
-            "  buyers        {} registered before, {} during the run",
-            self.buyers_registered_before, self.buyers_registered_during
+            "  buyers        {} registered before, {} during the run, {} signed in again (token expired)",
+            self.buyers_registered_before,
+            self.buyers_registered_during,
+            self.buyers_signed_in_again
         )?;
         let c = &self.conservation;
         writeln!(
