@@ -22,6 +22,12 @@ default:
 run: frontend _postgres
     STATIC_DIR="{{ dist }}" cargo run --release -p booking-api -- serve --seed
 
+# Bring the demo events back as seeded, dated ahead of today: their bookings go, accounts
+# and other events stay. `just reset-data --all` empties the database and seeds it afresh.
+# Stop `just run` first when it uses the embedded database.
+reset-data *flags: _postgres
+    cargo run --release -p booking-api -- seed --reset {{ flags }}
+
 # The whole suite: fmt, clippy (server crates and the WASM app), the web app's pure rules,
 # then every test of the server crates, browser tests of the built web app included
 # (screenshots go to <target dir>/screenshots/), against a throwaway PostgreSQL started

@@ -19,7 +19,15 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the demo accounts and events into an empty database; a seeded one is left alone.
-    Seed,
+    Seed {
+        /// Bring the demo events back to their seeded state, dated ahead of today: their
+        /// bookings go, other events and bookings stay.
+        #[arg(long)]
+        reset: bool,
+        /// With --reset: delete every account, event and booking, then seed afresh.
+        #[arg(long, requires = "reset")]
+        all: bool,
+    },
 }
 
 impl Cli {
@@ -49,7 +57,24 @@ mod tests {
             parse(&["booking-api", "migrate"]).unwrap(),
             Command::Migrate
         );
-        assert_eq!(parse(&["booking-api", "seed"]).unwrap(), Command::Seed);
+        assert_eq!(
+            parse(&["booking-api", "seed"]).unwrap(),
+            Command::Seed {
+                reset: false,
+                all: false
+            }
+        );
+        assert_eq!(
+            parse(&["booking-api", "seed", "--reset", "--all"]).unwrap(),
+            Command::Seed {
+                reset: true,
+                all: true
+            }
+        );
+        assert!(
+            parse(&["booking-api", "seed", "--all"]).is_err(),
+            "--all only widens a reset"
+        );
         assert!(parse(&["booking-api", "drop-everything"]).is_err());
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use booking_persistence::DbPool;
 use booking_persistence::availability::AvailabilityChange;
-use booking_persistence::seed::{self, SEED_PASSWORD, SeedOutcome};
+use booking_persistence::seed::{self, ResetScope, SEED_PASSWORD, SeedOutcome};
 use booking_persistence::{AsyncPgConnection, DbError, bookings, events, refresh_tokens};
 use chrono::Utc;
 
@@ -38,16 +38,74 @@ pub async fn seed(config: &Config, database: &Database) -> anyhow::Result<()> {
     load_seed(config, &database.pool(config)?).await
 }
 
+/// Brings the demo data back (see `booking_persistence::seed::reset`).
+pub async fn reset_seed(
+    config: &Config,
+    database: &Database,
+    scope: ResetScope,
+) -> anyhow::Result<()> {
+    database.prepare().await?;
+    let hash = seed_password_hash(config).await?;
+    let mut conn = database.pool(config)?.get().await?;
+    let outcome = seed::reset(&mut conn, &hash, Utc::now(), scope).await?;
+    tracing::info!(
+        ?scope,
+        events = outcome.events,
+        bookings_removed = outcome.bookings_removed,
+        accounts_created = outcome.accounts_created,
+        "demo data reset: the demo events are on sale again (password {SEED_PASSWORD})"
+    );
+    Ok(())
+}
+
 async fn load_seed(config: &Config, pool: &DbPool) -> anyhow::Result<()> {
-    let cost = config.bcrypt_cost;
-    let hash =
-        tokio::task::spawn_blocking(move || password::hash_now(SEED_PASSWORD, cost)).await??;
+    let hash = seed_password_hash(config).await?;
     let mut conn = pool.get().await?;
     match seed::seed(&mut conn, &hash, Utc::now()).await? {
         SeedOutcome::Seeded { users, events } => {
             tracing::info!(users, events, "seeded demo data (password {SEED_PASSWORD})");
         }
-        SeedOutcome::AlreadySeeded => tracing::info!("database already has data; seed skipped"),
+        SeedOutcome::AlreadySeeded => {
+            tracing::info!("database already has data; seed skipped");
+            warn_of_stale_demo_events(&mut conn).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn seed_password_hash(config: &Config) -> anyhow::Result<String> {
+    let cost = config.bcrypt_cost;
+    Ok(tokio::task::spawn_blocking(move || password::hash_now(SEED_PASSWORD, cost)).await??)
+}
+
+/// Data kept from earlier runs ages: the demo events pass their dates, a race sells the
+/// Limited Concert out. Say so, and how to get them back.
+async fn warn_of_stale_demo_events(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let demo = seed::demo_events(conn).await?;
+    let over: Vec<&str> = demo
+        .iter()
+        .filter(|event| event.status.is_over(event.starts_at, now))
+        .map(|event| event.title.as_str())
+        .collect();
+    if !over.is_empty() {
+        tracing::warn!(
+            events = ?over,
+            "demo events are past or cancelled and no longer on sale; \
+             `just reset-data` (booking-api seed --reset) brings them back with future dates"
+        );
+    }
+    let sold_out: Vec<&str> = demo
+        .iter()
+        .filter(|event| event.remaining == 0 && !over.contains(&event.title.as_str()))
+        .map(|event| event.title.as_str())
+        .collect();
+    if !sold_out.is_empty() {
+        tracing::warn!(
+            events = ?sold_out,
+            "demo events are sold out, so `booking-load race` has nothing to race for; \
+             `just reset-data` restocks them, `booking-load race --fresh` races for an event of its own"
+        );
     }
     Ok(())
 }

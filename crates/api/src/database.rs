@@ -1,5 +1,6 @@
 //! Which PostgreSQL the server uses: `DATABASE_URL` when set, otherwise a private cluster
-//! under `DATA_DIR/postgres`, created on first use and stopped with the server.
+//! under `DATA_DIR/postgres` (or, where its server user cannot go, under
+//! `RELOCATED_CLUSTERS`), created on first use and stopped with the server.
 
 use booking_persistence::database_admin::{self, database_url, redact_password};
 use booking_persistence::local_pg::{ClusterOptions, LauncherError, LocalCluster, PgBinaries};
@@ -12,6 +13,9 @@ use crate::config::Config;
 const EMBEDDED_DATABASE: &str = "booking";
 /// Headroom for a pool per instance plus benchmarks and psql sessions.
 const EMBEDDED_MAX_CONNECTIONS: u32 = 300;
+/// Where the clusters of data folders PostgreSQL's server user cannot enter (a checkout
+/// under root's `0700` home) live instead, one folder each, found again on every start.
+const RELOCATED_CLUSTERS: &str = "/var/lib/booking-api";
 
 pub struct Database {
     url: String,
@@ -36,6 +40,7 @@ impl Database {
                 root: config.data_dir.join("postgres"),
                 durable: true,
                 max_connections: EMBEDDED_MAX_CONNECTIONS,
+                relocate_to: Some(RELOCATED_CLUSTERS.into()),
             },
         )?;
         tracing::info!(

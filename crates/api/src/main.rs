@@ -5,6 +5,7 @@ use booking_api::commands;
 use booking_api::config::Config;
 use booking_api::database::Database;
 use booking_api::telemetry;
+use booking_persistence::seed::ResetScope;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -31,7 +32,15 @@ fn run(command: Command) -> anyhow::Result<()> {
         match command {
             Command::Serve { seed } => commands::serve(&config, &database, seed).await,
             Command::Migrate => commands::migrate(&database).await,
-            Command::Seed => commands::seed(&config, &database).await,
+            Command::Seed { reset: false, .. } => commands::seed(&config, &database).await,
+            Command::Seed { reset: true, all } => {
+                let scope = if all {
+                    ResetScope::Everything
+                } else {
+                    ResetScope::DemoEvents
+                };
+                commands::reset_seed(&config, &database, scope).await
+            }
         }
     });
     // The server has let go of every connection; now the embedded cluster may stop.

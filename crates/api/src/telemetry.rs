@@ -2,6 +2,7 @@
 //! response (`X-Request-Id`), a log line when it fails, and its count and duration in
 //! `/metrics`. Logs are text, or JSON objects with `LOG_FORMAT=json`.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -30,7 +31,9 @@ pub fn init_logging() -> Result<(), String> {
     let format = std::env::var("LOG_FORMAT").unwrap_or_default();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in files or pipes.
+        .with_ansi(std::io::stderr().is_terminal());
     match format.as_str() {
         "" | "text" => builder.try_init(),
         "json" => builder

@@ -19,6 +19,7 @@ fn options(root: &std::path::Path) -> ClusterOptions {
         root: root.to_path_buf(),
         durable: false,
         max_connections: 20,
+        relocate_to: None,
     }
 }
 
@@ -123,4 +124,133 @@ fn a_folder_without_postgresql_says_how_to_get_it() {
     let message = error.to_string();
     assert!(message.contains("apt-get install postgresql"), "{message}");
     assert!(message.contains("DATABASE_URL"), "{message}");
+}
+
+/// A folder only its owner may enter, like root's home, with `checkout/.data/postgres`
+/// inside; and a folder anyone may enter for relocated clusters.
+fn private_checkout() -> (tempfile::TempDir, std::path::PathBuf, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let asked = home.path().join("checkout/.data/postgres");
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    (home, asked, shared)
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Only root hands the server to another user; as anyone else the folder is always ours.
+fn running_as_root() -> bool {
+    let root = nix::unistd::Uid::effective().is_root();
+    if !root {
+        eprintln!("skipped: only a root caller runs PostgreSQL as another user");
+    }
+    root
+}
+
+#[tokio::test]
+async fn a_folder_the_server_user_cannot_enter_keeps_its_cluster_elsewhere_and_finds_it_again() {
+    if !running_as_root() {
+        return;
+    }
+    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
+    let (home, asked, shared) = private_checkout();
+    let relocating = ClusterOptions {
+        relocate_to: Some(shared.path().join("clusters")),
+        ..options(&asked)
+    };
+
+    // Without a place to go, the launcher says why it cannot start.
+    let error = LocalCluster::start(&binaries, &options(&asked)).unwrap_err();
+    assert!(
+        matches!(error, LauncherError::Unreachable { .. }),
+        "{error}"
+    );
+
+    let cluster = LocalCluster::start(&binaries, &relocating).unwrap();
+    let root = cluster.root().to_path_buf();
+    assert!(
+        root.starts_with(shared.path().canonicalize().unwrap()),
+        "{}",
+        root.display()
+    );
+    let mut conn = database_admin::connect(&cluster.url("postgres"))
+        .await
+        .unwrap();
+    conn.batch_execute("CREATE TABLE kept (note text)")
+        .await
+        .unwrap();
+    drop(conn);
+    cluster.stop().unwrap();
+
+    assert_eq!(
+        mode(home.path()),
+        0o700,
+        "the owner's folder is not opened up"
+    );
+    let pointer = std::fs::read_to_string(asked.join("cluster-location")).unwrap();
+    assert_eq!(pointer.trim(), root.to_str().unwrap());
+    let owner = std::fs::read_to_string(root.join("belongs-to")).unwrap();
+    assert_eq!(
+        owner.trim(),
+        asked.canonicalize().unwrap().to_str().unwrap()
+    );
+    assert!(
+        !asked.join("pgdata").exists(),
+        "nothing half made in the private folder"
+    );
+
+    // The next start, even without the option, follows the note to the same data.
+    let cluster = LocalCluster::start(&binaries, &options(&asked)).unwrap();
+    assert_eq!(cluster.root(), root);
+    let mut conn = database_admin::connect(&cluster.url("postgres"))
+        .await
+        .unwrap();
+    conn.batch_execute("SELECT note FROM kept").await.unwrap();
+}
+
+#[test]
+fn a_cluster_its_server_user_can_no_longer_reach_is_refused_not_replaced() {
+    if !running_as_root() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
+    let (home, asked, shared) = private_checkout();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    LocalCluster::start(&binaries, &options(&asked))
+        .unwrap()
+        .stop()
+        .unwrap();
+    // The owner closes the folder afterwards.
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let relocating = ClusterOptions {
+        relocate_to: Some(shared.path().join("clusters")),
+        ..options(&asked)
+    };
+    let error = LocalCluster::start(&binaries, &relocating).unwrap_err();
+    assert!(
+        matches!(error, LauncherError::Unreachable { .. }),
+        "{error}"
+    );
+    assert!(asked.join("pgdata/PG_VERSION").exists(), "the data is kept");
+    assert!(
+        !shared.path().join("clusters").exists(),
+        "no second cluster is started beside it"
+    );
+}
+
+#[test]
+fn a_cluster_already_running_is_reported_as_in_use() {
+    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
+    let folder = tempfile::tempdir().unwrap();
+    let running = LocalCluster::start(&binaries, &options(folder.path())).unwrap();
+    let error = LocalCluster::start(&binaries, &options(folder.path())).unwrap_err();
+    assert!(matches!(error, LauncherError::InUse { .. }), "{error}");
+    assert!(error.to_string().contains("just run"), "{error}");
+    assert!(accepts_connections(running.port()), "the running one is untouched");
 }

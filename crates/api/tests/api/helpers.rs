@@ -109,6 +109,7 @@ pub async fn spawn_app_on_own_cluster(adjust: impl FnOnce(&mut Config)) -> TestA
         root: root.path().to_path_buf(),
         durable: false,
         max_connections: 50,
+        relocate_to: None,
     };
     let cluster = tokio::task::block_in_place(|| LocalCluster::start(&binaries, &options))
         .expect("own cluster");

@@ -51,6 +51,8 @@ fn run(program: OsString, args: Vec<OsString>, durable: bool) -> Result<ExitCode
             root: folder.path().to_path_buf(),
             durable,
             max_connections: MAX_CONNECTIONS,
+            // A temporary folder: always reachable.
+            relocate_to: None,
         },
     )
     .map_err(|e| e.to_string())?;

@@ -13,6 +13,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use uuid::Uuid;
 
+use super::location;
 use super::run_as::ServerUser;
 use super::{LauncherError, PgBinaries};
 
@@ -30,6 +31,9 @@ pub struct ClusterOptions {
     /// turn this off: it makes them several times faster.
     pub durable: bool,
     pub max_connections: u32,
+    /// Where to keep the cluster, in a folder of its own, when the server user (root
+    /// hands the server to an unprivileged one) cannot enter `root`. `None`: refuse.
+    pub relocate_to: Option<PathBuf>,
 }
 
 /// A running server. Dropping it stops the server (fast shutdown).
@@ -55,16 +59,7 @@ impl LocalCluster {
     /// lives as long as the cluster is needed, such as `main`.
     pub fn start(binaries: &PgBinaries, options: &ClusterOptions) -> Result<Self, LauncherError> {
         let user = ServerUser::for_current_process()?;
-        let root = &options.root;
-        fs::create_dir_all(root)
-            .map_err(LauncherError::io(format!("creating {}", root.display())))?;
-        // The server user must be able to enter the root to reach its data folder.
-        fs::set_permissions(root, fs::Permissions::from_mode(0o755))
-            .map_err(LauncherError::io(format!("opening up {}", root.display())))?;
-        let root = root
-            .canonicalize()
-            .map_err(LauncherError::io(format!("resolving {}", root.display())))?;
-        user.check_reachable(&data_dir(&root))?;
+        let root = location::resolve(&user, options)?;
         let password = ensure_initialized(binaries, &user, &root)?;
 
         let mut attempt = 0;
@@ -90,6 +85,11 @@ impl LocalCluster {
                     if attempt < PORT_ATTEMPTS && log.contains("could not bind") =>
                 {
                     tracing::warn!(port, "port was taken; trying another");
+                }
+                Err(LauncherError::Exited { log, .. })
+                    if log.contains("lock file \"postmaster.pid\" already exists") =>
+                {
+                    return Err(LauncherError::InUse { root });
                 }
                 Err(error) => return Err(error),
             }
@@ -202,7 +202,15 @@ fn ensure_initialized(
         )))?;
         return Ok(password.trim().to_owned());
     }
-    if data.join("PG_VERSION").exists() && !marker.exists() {
+    // An error here (a folder we may not read) stops us: a cluster is never wiped unseen.
+    let initialized = data
+        .join("PG_VERSION")
+        .try_exists()
+        .map_err(LauncherError::io(format!(
+            "looking into {}",
+            data.display()
+        )))?;
+    if initialized && !marker.exists() {
         return Err(LauncherError::MissingPassword {
             root: root.to_path_buf(),
         });

@@ -8,6 +8,7 @@
 
 mod binaries;
 mod cluster;
+mod location;
 mod run_as;
 
 pub use binaries::PgBinaries;
@@ -32,7 +33,8 @@ pub enum LauncherError {
     NoUnprivilegedUser,
     #[error(
         "PostgreSQL runs as user `{user}`, which cannot reach {path}: every folder on the way \
-         must be searchable by other users. Choose another DATA_DIR or set DATABASE_URL."
+         must be searchable by other users. Move the cluster folder somewhere that user can \
+         enter, choose another DATA_DIR, or set DATABASE_URL."
     )]
     Unreachable { user: String, path: PathBuf },
     #[error(
@@ -40,6 +42,11 @@ pub enum LauncherError {
          restore it, or move the folder away to start a fresh cluster"
     )]
     MissingPassword { root: PathBuf },
+    #[error(
+        "the PostgreSQL cluster in {root} is already running for another process (is \
+         `just run` still running?); stop that first, or set DATABASE_URL to reach it"
+    )]
+    InUse { root: PathBuf },
     #[error("{action} failed: {source}")]
     Io {
         action: String,

@@ -43,25 +43,24 @@ impl ServerUser {
         Ok(())
     }
 
-    /// Fails early, with a clear message, when the server user could not reach `path`.
-    pub(super) fn check_reachable(&self, path: &Path) -> Result<(), LauncherError> {
+    /// The account the server runs as, for messages.
+    pub(super) fn name(&self) -> &str {
+        self.switch_to
+            .as_ref()
+            .map_or("(this user)", |user| user.name.as_str())
+    }
+
+    /// Whether the server user can enter `dir`: it and every folder above it searchable.
+    pub(super) fn can_reach(&self, dir: &Path) -> bool {
         let Some(user) = &self.switch_to else {
-            return Ok(());
+            return true;
         };
-        for dir in path.ancestors().skip(1) {
-            let Ok(meta) = std::fs::metadata(dir) else {
-                continue;
-            };
-            let searchable = meta.mode() & 0o001 != 0
-                || (meta.uid() == user.uid.as_raw() && meta.mode() & 0o100 != 0)
-                || (meta.gid() == user.gid.as_raw() && meta.mode() & 0o010 != 0);
-            if !searchable {
-                return Err(LauncherError::Unreachable {
-                    user: user.name.clone(),
-                    path: path.to_path_buf(),
-                });
-            }
-        }
-        Ok(())
+        dir.ancestors().all(|folder| {
+            std::fs::metadata(folder).is_ok_and(|meta| {
+                meta.mode() & 0o001 != 0
+                    || (meta.uid() == user.uid.as_raw() && meta.mode() & 0o100 != 0)
+                    || (meta.gid() == user.gid.as_raw() && meta.mode() & 0o010 != 0)
+            })
+        })
     }
 }

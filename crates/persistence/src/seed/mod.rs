@@ -1,5 +1,10 @@
 //! Demo data for a fresh database: the accounts and events of SPEC section 6. Seeding a
-//! database that already has users does nothing, so it is safe on every start.
+//! database that already has users does nothing, so it is safe on every start;
+//! [`reset`] brings the demo events back to their seeded state.
+
+mod reset;
+
+pub use reset::{DemoEvent, ResetOutcome, ResetScope, demo_events, reset};
 
 use booking_domain::organizing::{NewEvent, NewTier};
 use booking_domain::{EventStatus, Role};
@@ -145,37 +150,73 @@ async fn seed_locked(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<SeedOutcome, DbError> {
-    // Two instances starting together must not both seed: serialise on a fixed key.
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<BigInt, _>(0x5EED_i64)
-        .execute(conn)
-        .await?;
+    lock_seed(conn).await?;
     let has_users: bool = diesel::select(diesel::dsl::exists(users::table.select(users::id)))
         .get_result(conn)
         .await?;
     if has_users {
         return Ok(SeedOutcome::AlreadySeeded);
     }
+    insert_accounts(conn, password_hash).await?;
+    insert_events(conn, now).await?;
+    Ok(SeedOutcome::Seeded {
+        users: ACCOUNTS.len(),
+        events: EVENTS.len(),
+    })
+}
 
-    let mut organizer_id = None;
-    for (email, name, role) in ACCOUNTS {
-        let id: Uuid = diesel::insert_into(users::table)
-            .values((
-                users::email.eq(email),
-                users::name.eq(name),
+/// Two instances starting together must not both seed: seeding and resetting serialise
+/// on a fixed key for the rest of the transaction.
+async fn lock_seed(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(0x5EED_i64)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Creates the demo accounts that do not exist; returns how many it created.
+async fn insert_accounts(
+    conn: &mut AsyncPgConnection,
+    password_hash: &str,
+) -> Result<usize, DbError> {
+    let rows: Vec<_> = ACCOUNTS
+        .iter()
+        .map(|(email, name, role)| {
+            (
+                users::email.eq(*email),
+                users::name.eq(*name),
                 users::password_hash.eq(password_hash),
                 users::role.eq(role.as_str()),
-            ))
-            .returning(users::id)
-            .get_result(conn)
-            .await?;
-        if role == Role::Organizer {
-            organizer_id = Some(id);
-        }
-    }
-    let organizer_id =
-        organizer_id.ok_or_else(|| DbError::Corrupt("seed data has no organizer".into()))?;
+            )
+        })
+        .collect();
+    Ok(diesel::insert_into(users::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?)
+}
 
+async fn demo_organizer(conn: &mut AsyncPgConnection) -> Result<Option<Uuid>, DbError> {
+    let email = ACCOUNTS
+        .iter()
+        .find(|(_, _, role)| *role == Role::Organizer)
+        .map(|(email, _, _)| *email)
+        .ok_or_else(|| DbError::Corrupt("seed data has no organizer".into()))?;
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Creates the demo events, dated relative to `now`, for the demo organizer.
+async fn insert_events(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<(), DbError> {
+    let organizer_id = demo_organizer(conn)
+        .await?
+        .ok_or_else(|| DbError::Corrupt("the demo organizer account is missing".into()))?;
     for event in &EVENTS {
         let starts_at = now
             .date_naive()
@@ -202,8 +243,5 @@ async fn seed_locked(
         };
         insert_event(conn, organizer_id, &new_event, EventStatus::Published, now).await?;
     }
-    Ok(SeedOutcome::Seeded {
-        users: ACCOUNTS.len(),
-        events: EVENTS.len(),
-    })
+    Ok(())
 }
