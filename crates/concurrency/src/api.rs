@@ -37,7 +37,7 @@ pub enum ApiError {
 fn detail(problem: &Option<Box<Problem>>) -> String {
     problem
         .as_ref()
-        .map(|problem| format!(" {:?}: {}", problem.code, problem.detail))
+        .map(|problem| format!(": {} (problem {:?})", problem.detail, problem.code))
         .unwrap_or_default()
 }
 
