@@ -8,23 +8,59 @@ target_dir := env("CARGO_TARGET_DIR", justfile_directory() / "target")
 wasm_bindgen_version := "0.2.130"
 oha_version := "1.16.0"
 dist := justfile_directory() / "frontend" / "dist"
+# `just dev`'s builds: debug, with the reload script.
+dev_dist := target_dir / "dev-web"
+watchexec_version := "2.3.2"
 # Tools from npm live outside the clone, so a fresh clone (and CI) reuses them.
 tools_dir := env("XDG_CACHE_HOME", env("HOME", "/tmp") / ".cache") / "booking" / "tools"
 binaryen_version := "132"
 axe_version := "4.14.1"
 
 # List the recipes.
+[doc("List the recipes.")]
 default:
     @just --list
 
 # Build everything and serve the API and the web app on http://127.0.0.1:8080
 # (an embedded PostgreSQL under .data/ when DATABASE_URL is unset; migrated and seeded).
+[doc("Build everything and serve the app on http://127.0.0.1:8080 (embedded PostgreSQL, seeded)")]
 run: frontend _postgres
     STATIC_DIR="{{ dist }}" cargo run --release -p booking-api -- serve --seed
+
+# `just run` with the web app rebuilt on every change under frontend/ and the open page
+# reloaded: a quick build of the app (profile wasm-dev, no wasm-opt) served by the release api, watchexec
+# (installed once, from crates.io) rebuilding it. Ctrl-C stops everything.
+[doc("`just run` with the web app rebuilt and the open page reloaded on every change")]
+dev: _wasm-target _wasm-bindgen _watchexec _postgres
+    #!/usr/bin/env bash
+    set -euo pipefail
+    "{{ just_executable() }}" _web-dev
+    cargo build --release -p booking-api
+    STATIC_DIR="{{ dev_dist }}" "{{ target_dir }}/release/booking-api" serve --seed &
+    api=$!
+    # Ctrl-C reaches the api too; this covers the watcher ending any other way.
+    trap 'kill -INT "$api" 2>/dev/null || true; wait "$api" || true' EXIT
+    watchexec --postpone --watch frontend --ignore 'frontend/dist/**' \
+        --exts rs,html,css,js,toml --debounce 100ms --on-busy-update queue \
+        -- "{{ just_executable() }}" _web-dev
+
+# One development build of the web app into the dev folder; /build-id changes last.
+_web-dev:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    started=$(date +%s%N)
+    cargo build -p booking-frontend --target wasm32-unknown-unknown --profile wasm-dev
+    "{{ just_executable() }}" _web-bundle wasm-dev "{{ dev_dist }}"
+    cp frontend/dev-reload.js "{{ dev_dist }}/"
+    sed 's|</body>|  <script type="module" src="/dev-reload.js"></script>\n  </body>|' \
+        frontend/index.html > "{{ dev_dist }}/index.html"
+    date +%s%N > "{{ dev_dist }}/build-id"
+    echo "web app rebuilt in $(( ($(date +%s%N) - started) / 1000000 )) ms; open pages reload"
 
 # Bring the demo events back as seeded, dated ahead of today: their bookings go, accounts
 # and other events stay. `just reset-data --all` empties the database and seeds it afresh.
 # Stop `just run` first when it uses the embedded database.
+[doc("Demo events back as seeded, dated ahead (--all: the whole database afresh)")]
 reset-data *flags: _postgres
     cargo run --release -p booking-api -- seed --reset {{ flags }}
 
@@ -32,6 +68,7 @@ reset-data *flags: _postgres
 # then every test of the server crates, browser tests of the built web app included
 # (screenshots go to <target dir>/screenshots/), against a throwaway PostgreSQL started
 # by `with-postgres`.
+[doc("The whole suite: fmt, clippy, every test (browser tests included) on a throwaway PostgreSQL")]
 test: lint _postgres frontend _chromium _axe
     cargo build -p booking-persistence --features test-support --bin with-postgres
     cargo test -p booking-frontend
@@ -39,6 +76,7 @@ test: lint _postgres frontend _chromium _axe
         "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
 
 # Formatting and clippy, for the server crates and the WASM app.
+[doc("fmt and clippy, for the server crates and the WASM app")]
 lint: _wasm-target
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
@@ -46,14 +84,13 @@ lint: _wasm-target
 
 # Build the web app into frontend/dist (WASM + JS glue + static files), shrunk by
 # wasm-opt when npm can provide it; prints the gzipped size of the module.
+[doc("Build the web app into frontend/dist")]
 frontend: _wasm-target _wasm-bindgen _wasm-opt
     #!/usr/bin/env bash
     set -euo pipefail
     cargo build -p booking-frontend --target wasm32-unknown-unknown --profile wasm-release
-    rm -rf "{{ dist }}" && mkdir -p "{{ dist }}/pkg"
-    wasm-bindgen --target web --no-typescript --out-name booking_frontend \
-        --out-dir "{{ dist }}/pkg" \
-        "{{ target_dir }}/wasm32-unknown-unknown/wasm-release/booking-frontend.wasm"
+    rm -rf "{{ dist }}"
+    "{{ just_executable() }}" _web-bundle wasm-release "{{ dist }}"
     module="{{ dist }}/pkg/booking_frontend_bg.wasm"
     wasm_opt="{{ tools_dir }}/node_modules/.bin/wasm-opt"
     if [ -x "$wasm_opt" ]; then
@@ -65,10 +102,18 @@ frontend: _wasm-target _wasm-bindgen _wasm-opt
     else
         echo "wasm-opt not available (needs npm); the web app is served unoptimised"
     fi
-    cp frontend/index.html frontend/boot.js frontend/style.css "{{ dist }}/"
     echo "web app: $(wc -c < "$module") bytes of WASM, $(gzip -9 -c "$module" | wc -c) gzipped"
 
+# The web app's files in folder `out` from the WASM module of cargo profile `profile`.
+_web-bundle profile out:
+    mkdir -p "{{ out }}/pkg"
+    wasm-bindgen --target web --no-typescript --out-name booking_frontend \
+        --out-dir "{{ out }}/pkg" \
+        "{{ target_dir }}/wasm32-unknown-unknown/{{ profile }}/booking-frontend.wasm"
+    cp frontend/index.html frontend/boot.js frontend/style.css "{{ out }}/"
+
 # EXPLAIN ANALYZE of the public event list over 100,000 events, on a throwaway database.
+[doc("Query plans of the event list over 100,000 events")]
 measure-event-list: _postgres
     cargo build -p booking-api -p booking-persistence --features booking-persistence/test-support --bin booking-api --bin with-postgres
     "{{ target_dir }}/debug/with-postgres" bash -c 'DATABASE_URL="$TEST_DATABASE_URL" "{{ target_dir }}/debug/booking-api" migrate && psql "$TEST_DATABASE_URL" -q -f bench/event-list-100k.sql' 2>&1 | grep -E "^---|Execution Time|Index|Seq Scan|Bitmap|Sort Method"
@@ -76,6 +121,7 @@ measure-event-list: _postgres
 # Benchmark on this machine: pgbench (the raw database ceiling) against booking-load
 # storms (hot event, spread) and oha, on one fresh durable PostgreSQL; appends the table
 # to bench/results/<date>.md. BENCH_CLIENTS, BENCH_SECONDS, BENCH_SPREAD_EVENTS adjust it.
+[doc("Throughput benchmark (pgbench vs booking-load storms); appends to bench/results/")]
 bench: _postgres _oha
     cargo build --release -p booking-api -p booking-concurrency
     cargo build -p booking-persistence --features test-support --bin with-postgres
@@ -85,6 +131,7 @@ bench: _postgres _oha
 # none, inside the transaction, after commit; hot and spread), then `booking-load ws`
 # (BENCH_WATCHERS, default 1,000, watching a BENCH_CLIENTS storm); appends to
 # bench/results/<date>.md.
+[doc("Live-update benchmark (NOTIFY cost, booking-load ws); appends to bench/results/")]
 bench-live: _postgres _bench_tools
     cargo build --release -p booking-api -p booking-concurrency
     cargo build -p booking-persistence --features test-support --bin with-postgres
@@ -94,12 +141,14 @@ bench-live: _postgres _bench_tools
 # /api/openapi.json of a release server on a fresh database, every check, signed in as
 # the seeded organizer and as a buyer. FUZZ_EXAMPLES (100) cases per operation; reports
 # in target/fuzz/.
+[doc("Fuzz the API with schemathesis against a release server")]
 fuzz: _postgres _bench_tools
     cargo build --release -p booking-api
     cargo build -p booking-persistence --features test-support --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" FUZZ_REPORTS="{{ justfile_directory() }}/target/fuzz" "{{ target_dir }}/debug/with-postgres" bench/fuzz.sh
 
 # Format the code.
+[doc("Format the code.")]
 fmt:
     cargo fmt --all
 
@@ -142,6 +191,15 @@ _axe:
     echo "installing axe-core {{ axe_version }} into {{ tools_dir }}"
     mkdir -p "{{ tools_dir }}"
     npm install --prefix "{{ tools_dir }}" --no-audit --no-fund --silent "axe-core@{{ axe_version }}"
+
+# watchexec, the file watcher of `just dev` (once; never needed by `just test` or CI).
+_watchexec:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v watchexec >/dev/null 2>&1; then
+        echo "installing watchexec-cli {{ watchexec_version }} (about 6 minutes, once)"
+        cargo install watchexec-cli --version "{{ watchexec_version }}" --locked
+    fi
 
 # oha, the independent HTTP load generator of `just bench`.
 _oha: _bench_tools

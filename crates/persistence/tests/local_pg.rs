@@ -252,5 +252,8 @@ fn a_cluster_already_running_is_reported_as_in_use() {
     let error = LocalCluster::start(&binaries, &options(folder.path())).unwrap_err();
     assert!(matches!(error, LauncherError::InUse { .. }), "{error}");
     assert!(error.to_string().contains("just run"), "{error}");
-    assert!(accepts_connections(running.port()), "the running one is untouched");
+    assert!(
+        accepts_connections(running.port()),
+        "the running one is untouched"
+    );
 }
