@@ -5,12 +5,14 @@
 //! - [`storm`]: C clients booking for a while; rates, latency percentiles, answers, and
 //!   the no-oversell invariant read back through the API.
 //! - [`watch`]: M WebSocket clients watching a storm; how soon each booking shows.
+//! - [`report`]: the markdown of a `just bench` run, from the files it left.
 
 pub mod api;
 pub mod buyers;
 pub mod latency;
 pub mod live;
 pub mod race;
+pub mod report;
 pub mod storm;
 pub mod tally;
 pub mod watch;

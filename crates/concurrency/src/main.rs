@@ -3,11 +3,13 @@
 //! Exit codes: 0 the verdict passed, 1 it failed, 2 the test could not run.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use booking_load::api::ApiClient;
 use booking_load::race::{self, RaceOptions, RaceTarget};
+use booking_load::report::Bench;
 use booking_load::storm::{self, Stop, StormOptions};
 use booking_load::watch::{self, WatchOptions};
 use clap::{Args, Parser, Subcommand};
@@ -51,6 +53,13 @@ enum Command {
     /// dropped, messages per watcher. PASS when the storm passes, every watcher
     /// connected and stayed, and every booking reached every watcher.
     Ws(WsArgs),
+    /// The markdown table and verdicts of one `just bench` run, from the folder of
+    /// results bench/run.sh fills (pgbench output and logs, storm and oha JSON, wait
+    /// samples, run.json). Exit code 2 when a file is missing or malformed.
+    Report {
+        /// The run's folder.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +155,13 @@ async fn main() -> ExitCode {
         Err(error) => return cannot_run(&error),
     };
     match cli.command {
+        Command::Report { dir } => match Bench::read(&dir) {
+            Ok(bench) => {
+                print!("{}", bench.markdown());
+                ExitCode::SUCCESS
+            }
+            Err(error) => cannot_run(&error),
+        },
         Command::Health => match api.health().await {
             Ok(health) => {
                 println!(
