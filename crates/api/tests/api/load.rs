@@ -8,6 +8,7 @@ use std::time::Duration;
 use booking_load::api::ApiClient;
 use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::storm::{self, Stop, StormOptions};
+use booking_load::watch::{self, WatchOptions};
 use booking_persistence::seed::{SEED_PASSWORD, seed};
 use chrono::Utc;
 
@@ -270,5 +271,30 @@ async fn spent_buyers_are_replaced_by_fresh_ones() {
     assert!(report.passed(), "{report}");
     assert_eq!(report.bookings, 20, "no buyer ran into the per-buyer limit");
     assert!(report.buyers_registered_during >= 6, "{report}");
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn watchers_of_a_storm_see_every_booking_and_none_is_lost() {
+    let (app, api) = seeded_app().await;
+    let options = WatchOptions {
+        watchers: 5,
+        storm: storm_options(4, Stop::Requests(60), 1, 40),
+        settle: Duration::from_secs(2),
+        // The server runs in this process.
+        server_pid: Some(std::process::id()),
+    };
+
+    let report = watch::run(&api, &options).await.unwrap();
+
+    assert!(report.passed(), "{report}");
+    assert_eq!((report.connected, report.dropped), (5, 0), "{report}");
+    assert_eq!(report.storm.bookings, 40, "{report}");
+    assert_eq!(report.undelivered, 0, "{report}");
+    // A delivery time for every booking at every watcher.
+    assert_eq!(report.delivery.count, 40 * 5, "{report}");
+    assert!(report.delivery.p99_ms <= report.delivery.max_ms);
+    assert!(report.messages_per_watcher.min >= 1, "{report}");
+    assert!(report.server_peak_rss_mib.is_some_and(|mib| mib > 0.0));
     app.assert_conservation().await;
 }
