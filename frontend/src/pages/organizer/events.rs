@@ -98,7 +98,7 @@ fn OrganizerEvents() -> impl IntoView {
     }
 }
 
-/// One event: status, date, and per tier sold / remaining / capacity, with revenue.
+/// One event: status, date, and per tier sold of capacity and left, with revenue.
 #[component]
 fn EventSales(sales: OrganizerEvent) -> impl IntoView {
     let event = sales.event;
@@ -127,9 +127,8 @@ fn EventSales(sales: OrganizerEvent) -> impl IntoView {
                 <tr>
                     <th scope="row">{tier.name.clone()}</th>
                     <td>{format::money(tier.price_cents, &tier.currency)}</td>
-                    <td>{sold}</td>
+                    <td>{format!("{sold} of {}", tier.capacity)}</td>
                     <td>{tier.remaining}</td>
-                    <td>{tier.capacity}</td>
                 </tr>
             }
         })
@@ -143,7 +142,8 @@ fn EventSales(sales: OrganizerEvent) -> impl IntoView {
                 <span class=badge>{status}</span>
             </header>
             <p class="booking-meta">{when} " · " {event.venue.clone()}</p>
-            // Scrolls sideways on a phone: focusable, so a keyboard can scroll it too.
+            // Four columns fit a phone; should long names or prices not, the table scrolls
+            // sideways (focusable, so a keyboard can scroll it too).
             <div class="table-scroll" tabindex="0" role="region" aria-label=region_label>
                 <table class="sales">
                     <caption class="visually-hidden">{caption}</caption>
@@ -152,8 +152,7 @@ fn EventSales(sales: OrganizerEvent) -> impl IntoView {
                             <th scope="col">"Tier"</th>
                             <th scope="col">"Price"</th>
                             <th scope="col">"Sold"</th>
-                            <th scope="col">"Remaining"</th>
-                            <th scope="col">"Capacity"</th>
+                            <th scope="col">"Left"</th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
