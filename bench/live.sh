@@ -72,20 +72,20 @@ variant() { # shape notify -> a pgbench script
     esac
     echo "$script"
 }
-declare -A tps p99
+shapes=()
 for shape in ${BENCH_SHAPES-hot spread}; do
+    shapes+=("$shape")
     for notify in none in-transaction after-commit; do
         say "pgbench: $shape, NOTIFY $notify, $clients clients, ${seconds}s"
         script=$(variant "$shape" "$notify")
+        label=$shape-$notify
         # Every run starts from no bookings: pgbench derives booking ids from its counter.
         psql -q "$db_url" -c 'TRUNCATE booking_items, bookings' -c 'VACUUM ANALYZE ticket_tiers, bookings, booking_items'
-        (cd "$work" && rm -f pgb.* && "$pgbench_bin" -n -M prepared -c "$clients" -j 2 -T "$seconds" \
-            -D count=0 -D clients="$clients" -f "$script" -l --log-prefix=pgb "$db_url" \
-            >"$work/out.txt" 2>"$work/err.txt") || { cat "$work/err.txt" >&2; exit 1; }
-        tps[$shape-$notify]=$(awk '/^tps = / { printf "%.0f", $3 }' "$work/out.txt")
-        p99[$shape-$notify]=$(cat "$work"/pgb.[0-9]* | awk '{ print $3 }' | sort -n \
-            | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR * 99 + 99) / 100)] / 1000 }')
-        echo "tps ${tps[$shape-$notify]}, p99 ${p99[$shape-$notify]} ms" >&2
+        # Summary in <label>.txt, per-transaction logs in <label>.<pid>*, for the report.
+        (cd "$work" && "$pgbench_bin" -n -M prepared -c "$clients" -j 2 -T "$seconds" \
+            -D count=0 -D clients="$clients" -f "$script" -l --log-prefix="$label" "$db_url" \
+            >"$work/$label.txt" 2>"$work/err.txt") || { cat "$work/err.txt" >&2; exit 1; }
+        grep -E "^tps" "$work/$label.txt" >&2
     done
 done
 
@@ -96,41 +96,17 @@ start_server
     --duration "${seconds}s" --tickets 1000000 --buyers $((clients * 40)) --server-pid "$server" \
     >"$work/ws.json" || echo "bench: booking-load ws reported FAIL" >&2
 curl -sf "$base/metrics" | grep -E '^booking_(ws|availability)' >"$work/metrics.txt" || true
-ws() { jq -r "$1" "$work/ws.json"; }
-ms() { jq -r "($1) * 10 | round / 10" "$work/ws.json"; }
 
 # ---------------------------------------------------------------- report
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-report=$(cat <<EOF
-## Live availability, $(date -u +%H:%MZ), commit $commit
-
-$(if [ -n "${tps[hot-none]:-}" ]; then cat <<TABLE
-pgbench, the server's booking transaction, $clients clients, ${seconds}s each, fsync on:
-
-| NOTIFY | hot tps | hot p99 ms | spread (100 events) tps | spread p99 ms |
-|---|---|---|---|---|
-| none | ${tps[hot-none]} | ${p99[hot-none]} | ${tps[spread-none]:-} | ${p99[spread-none]:-} |
-| inside the transaction | ${tps[hot-in-transaction]} | ${p99[hot-in-transaction]} | ${tps[spread-in-transaction]:-} | ${p99[spread-in-transaction]:-} |
-| after COMMIT, one per booking | ${tps[hot-after-commit]} | ${p99[hot-after-commit]} | ${tps[spread-after-commit]:-} | ${p99[spread-after-commit]:-} |
-TABLE
-fi)
-
-booking-load ws: $(ws .connected)/$(ws .watchers) watchers connected, $(ws .dropped) dropped;
-storm $(ws .storm.clients) clients, $(ws '.storm.bookingsPerS | floor') bookings/s, booking p99 $(ms .storm.latency.p99Ms) ms;
-WS_MIN_INTERVAL_MS=${WS_MIN_INTERVAL_MS:-100 (default)}.
-
-| delivery 201 -> update | mean | p50 | p95 | p99 | max | samples | undelivered |
-|---|---|---|---|---|---|---|---|
-| ms | $(ms .delivery.meanMs) | $(ms .delivery.p50Ms) | $(ms .delivery.p95Ms) | $(ms .delivery.p99Ms) | $(ms .delivery.maxMs) | $(ws .delivery.count) | $(ws .undelivered) |
-
-Messages per watcher: min $(ws .messagesPerWatcher.min), mean $(ws '.messagesPerWatcher.mean | floor'), max $(ws .messagesPerWatcher.max).
-booking-api RSS: peak $(ms '.serverPeakRssMib // 0') MiB, at the end $(ms '.serverRssMib // 0') MiB.
-
-\`\`\`
-$(cat "$work/metrics.txt")
-\`\`\`
-EOF
-)
+# The facts of the run; `booking-load report live` reads them with every run's output.
+jq -n --arg when "$(date -u +%H:%MZ)" \
+    --arg commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    --argjson clients "$clients" --argjson seconds "$seconds" \
+    --arg interval "${WS_MIN_INTERVAL_MS:-100 (default)}" \
+    '{when: $when, commit: $commit, clients: $clients, seconds: $seconds,
+      wsMinInterval: $interval, shapes: $ARGS.positional}' --args ${shapes[@]+"${shapes[@]}"} \
+    >"$work/run.json"
+report=$("$bin/booking-load" report live "$work")
 printf '\n%s\n' "$report"
 mkdir -p "$root/bench/results"
 printf '\n%s\n' "$report" >>"$root/bench/results/$(date -u +%F).md"

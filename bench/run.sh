@@ -147,7 +147,7 @@ jq -n --arg when "$(date -u '+%Y-%m-%d %H:%M UTC')" \
       pool: $pool, clients: $clients, seconds: $seconds, spreadEvents: $spread, batch: $batch,
       peakRssKb: $rss, pgbenchOversold: $oversold}' >"$work/run.json"
 report="$work/report.md"
-"$bin/booking-load" report "$work" >"$report"
+"$bin/booking-load" report bench "$work" >"$report"
 
 echo >&2
 cat "$report"

@@ -10,6 +10,7 @@ use std::time::Duration;
 use booking_load::api::ApiClient;
 use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::report::Bench;
+use booking_load::report::live::LiveBench;
 use booking_load::storm::{self, Stop, StormOptions};
 use booking_load::watch::{self, WatchOptions};
 use clap::{Args, Parser, Subcommand};
@@ -53,10 +54,22 @@ enum Command {
     /// dropped, messages per watcher. PASS when the storm passes, every watcher
     /// connected and stayed, and every booking reached every watcher.
     Ws(WsArgs),
-    /// The markdown table and verdicts of one `just bench` run, from the folder of
-    /// results bench/run.sh fills (pgbench output and logs, storm and oha JSON, wait
-    /// samples, run.json). Exit code 2 when a file is missing or malformed.
-    Report {
+    /// The markdown of a benchmark run, from the folder its script filled (pgbench
+    /// output and logs, storm, ws and oha JSON, wait samples, run.json). Exit code 2
+    /// when a file is missing or malformed.
+    #[command(subcommand)]
+    Report(ReportKind),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportKind {
+    /// `just bench` (bench/run.sh): the table, the ratios and their verdicts.
+    Bench {
+        /// The run's folder.
+        dir: PathBuf,
+    },
+    /// `just bench-live` (bench/live.sh): NOTIFY's cost and the delivery times.
+    Live {
         /// The run's folder.
         dir: PathBuf,
     },
@@ -155,13 +168,19 @@ async fn main() -> ExitCode {
         Err(error) => return cannot_run(&error),
     };
     match cli.command {
-        Command::Report { dir } => match Bench::read(&dir) {
-            Ok(bench) => {
-                print!("{}", bench.markdown());
-                ExitCode::SUCCESS
+        Command::Report(kind) => {
+            let markdown = match kind {
+                ReportKind::Bench { dir } => Bench::read(&dir).map(|bench| bench.markdown()),
+                ReportKind::Live { dir } => LiveBench::read(&dir).map(|live| live.markdown()),
+            };
+            match markdown {
+                Ok(markdown) => {
+                    print!("{markdown}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => cannot_run(&error),
             }
-            Err(error) => cannot_run(&error),
-        },
+        }
         Command::Health => match api.health().await {
             Ok(health) => {
                 println!(

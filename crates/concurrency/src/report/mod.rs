@@ -1,7 +1,9 @@
 //! `booking-load report`: the markdown table and verdicts of one `just bench` run, from
-//! the files the run left in its folder (see [`inputs`]).
+//! the files the run left in its folder (see [`inputs`]); [`live`] does the same for
+//! `just bench-live`.
 
 pub mod inputs;
+pub mod live;
 
 use std::fmt::Write as _;
 use std::path::Path;
