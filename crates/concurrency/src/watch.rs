@@ -51,7 +51,8 @@ pub struct MessageCounts {
     pub max: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Also read back from JSON, by `booking-load report live`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WatchReport {
     pub watchers: usize,

@@ -187,6 +187,12 @@ async fn a_storm_on_one_event_sells_exactly_its_tickets_and_reports_them() {
         (c.capacity, c.sold, c.remaining, c.booked, c.oversold),
         (50, 50, 0, 50, 0)
     );
+    // `--json` output is what `booking-load report` reads back.
+    let json = serde_json::to_string(&report).unwrap();
+    assert_eq!(
+        serde_json::from_str::<storm::StormReport>(&json).unwrap(),
+        report
+    );
     app.assert_conservation().await;
 }
 
@@ -296,5 +302,10 @@ async fn watchers_of_a_storm_see_every_booking_and_none_is_lost() {
     assert!(report.delivery.p99_ms <= report.delivery.max_ms);
     assert!(report.messages_per_watcher.min >= 1, "{report}");
     assert!(report.server_peak_rss_mib.is_some_and(|mib| mib > 0.0));
+    let json = serde_json::to_string(&report).unwrap();
+    assert_eq!(
+        serde_json::from_str::<watch::WatchReport>(&json).unwrap(),
+        report
+    );
     app.assert_conservation().await;
 }

@@ -9,10 +9,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::latency::LatencySummary;
-use crate::storm::Conservation;
-use crate::tally::TallyEntry;
-
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("reading {path}: {source}")]
@@ -168,30 +164,6 @@ fn transaction_logs(dir: &Path, label: &str) -> Result<Vec<PathBuf>, InputError>
         .collect();
     logs.sort();
     Ok(logs)
-}
-
-/// The part of `booking-load --json storm` the table shows.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StormRun {
-    pub clients: u32,
-    pub responses_per_s: f64,
-    pub bookings_per_s: f64,
-    pub latency: LatencySummary,
-    pub answers: Vec<TallyEntry>,
-    pub server_errors: u64,
-    pub conservation: Conservation,
-}
-
-impl StormRun {
-    /// Answers other than 201, unanswered requests included.
-    pub fn refused(&self) -> u64 {
-        self.answers
-            .iter()
-            .filter(|entry| entry.kind.status != Some(201))
-            .map(|entry| entry.count)
-            .sum()
-    }
 }
 
 /// The part of `oha --output-format json` the table shows (seconds, as oha writes them).

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::inputs::{InputError, PgbenchRun, StormRun, read_json};
-use crate::latency::LatencySummary;
-use crate::watch::MessageCounts;
+use super::inputs::{InputError, PgbenchRun, read_json};
+use crate::watch::WatchReport;
 
 /// Where the NOTIFY goes, as bench/live.sh names its pgbench runs `<shape>-<notify>`.
 const NOTIFY_VARIANTS: [(&str, &str); 3] = [
@@ -31,27 +30,12 @@ pub struct LiveInfo {
     pub shapes: Vec<String>,
 }
 
-/// The part of `booking-load --json ws` the report shows.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WsRun {
-    pub watchers: usize,
-    pub connected: usize,
-    pub dropped: usize,
-    pub messages_per_watcher: MessageCounts,
-    pub delivery: LatencySummary,
-    pub undelivered: u64,
-    pub server_peak_rss_mib: Option<f64>,
-    pub server_rss_mib: Option<f64>,
-    pub storm: StormRun,
-}
-
 #[derive(Debug, Clone)]
 pub struct LiveBench {
     pub info: LiveInfo,
     /// Per NOTIFY variant, the hot and the spread run when they ran.
     pub notify: Vec<(&'static str, Option<PgbenchRun>, Option<PgbenchRun>)>,
-    pub ws: WsRun,
+    pub ws: WatchReport,
     /// The server's live-update metrics after the run, as scraped.
     pub metrics: String,
 }
@@ -161,7 +145,9 @@ mod tests {
         "messagesPerWatcher":{"min":180,"mean":195.6,"max":210},
         "delivery":{"count":5000,"meanMs":12.34,"p50Ms":10.0,"p95Ms":30.0,"p99Ms":44.44,"maxMs":120.0},
         "undelivered":0,"serverPeakRssMib":61.25,"serverRssMib":40.0,
-        "storm":{"clients":64,"responsesPerS":900.0,"bookingsPerS":812.7,
+        "storm":{"clients":64,"stop":{"after":20.0},"events":1,"ticketsPerEvent":10,"quantity":1,
+          "elapsedS":20.0,"responses":9,"responsesPerS":900.0,"bookings":9,"bookingsPerS":812.7,
+          "buyersRegisteredBefore":2,"buyersRegisteredDuring":0,"buyersSignedInAgain":0,"eventIds":[],
           "latency":{"count":9,"meanMs":20.0,"p50Ms":18.0,"p95Ms":40.0,"p99Ms":55.55,"maxMs":90.0},
           "answers":[{"status":201,"code":null,"count":9}],"serverErrors":0,
           "conservation":{"holds":true,"capacity":10,"sold":9,"remaining":1,"booked":9,"oversold":0,"violations":[]}}}"#;

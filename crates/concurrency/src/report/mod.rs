@@ -8,7 +8,8 @@ pub mod live;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use self::inputs::{InputError, OhaRun, PgbenchRun, RunInfo, StormRun, read_json, read_waits};
+use self::inputs::{InputError, OhaRun, PgbenchRun, RunInfo, read_json, read_waits};
+use crate::storm::StormReport;
 
 /// The bench's targets (README, "Benchmark").
 const HOT_OVER_PGBENCH_TARGET: f64 = 5.0;
@@ -24,9 +25,9 @@ pub struct Bench {
     pub info: RunInfo,
     pub pgbench: PgbenchRun,
     pub batched: PgbenchRun,
-    pub hot: StormRun,
-    pub spread: StormRun,
-    pub unbatched: StormRun,
+    pub hot: StormReport,
+    pub spread: StormReport,
+    pub unbatched: StormReport,
     pub oha_read: OhaRun,
     pub oha_book: OhaRun,
     /// Wait samples per run label, in the order listed.
@@ -207,7 +208,7 @@ fn pgbench_row(
     ]
 }
 
-fn storm_row(name: &str, run: &StormRun) -> Vec<String> {
+fn storm_row(name: &str, run: &StormReport) -> Vec<String> {
     let latency = run.latency;
     vec![
         name.to_owned(),

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -24,7 +24,7 @@ use crate::latency::{Latencies, LatencySummary};
 use crate::tally::{AnswerKind, Tally, TallyEntry};
 
 /// When the clients stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Stop {
     After(#[serde(with = "seconds")] Duration),
@@ -56,7 +56,8 @@ pub enum StormError {
     Api(#[from] ApiError),
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Also read back from JSON, by `booking-load report`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StormReport {
     pub clients: usize,
@@ -84,6 +85,15 @@ impl StormReport {
     /// The run is clean: the invariant holds and the server never failed a request.
     pub fn passed(&self) -> bool {
         self.conservation.holds && self.server_errors == 0 && self.unanswered() == 0
+    }
+
+    /// Answers other than 201, requests that got no answer included.
+    pub fn refused(&self) -> u64 {
+        self.answers
+            .iter()
+            .filter(|entry| entry.kind.status != Some(201))
+            .map(|entry| entry.count)
+            .sum()
     }
 
     fn unanswered(&self) -> u64 {
@@ -429,10 +439,15 @@ async fn tick(shared: Arc<Shared>, bar: ProgressBar) {
 mod seconds {
     use std::time::Duration;
 
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_f64(duration.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        Duration::try_from_secs_f64(f64::deserialize(deserializer)?)
+            .map_err(serde::de::Error::custom)
     }
 }
 
