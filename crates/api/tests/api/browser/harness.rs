@@ -83,7 +83,7 @@ pub fn web_app_dir() -> PathBuf {
 
 /// The built web app's folder; fails the test with the command that builds it when the
 /// folder does not hold a build.
-fn built_web_app() -> PathBuf {
+pub fn built_web_app() -> PathBuf {
     let dir = web_app_dir();
     let index = dir.join("index.html");
     let pkg = dir.join("pkg");

@@ -11,6 +11,7 @@ mod accessibility;
 mod accounts;
 mod audit;
 mod checkout;
+mod dev_reload;
 mod harness;
 mod journey;
 mod layout;
