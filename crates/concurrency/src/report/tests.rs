@@ -134,3 +134,16 @@ fn top_waits_rank_by_share_then_name() {
     assert_eq!(top_waits(&samples, 3), "a 33%, b 17%, c 17%");
     assert_eq!(top_waits(&[], 4), "-");
 }
+
+#[test]
+fn numbers_read_back_exactly_as_written() {
+    // serde_json's default parser may miss the last digit; reports must not.
+    for value in [
+        0.957_248_677_428_571_3_f64,
+        1.671_622_575_285_714_1,
+        0.1 + 0.2,
+    ] {
+        let text = serde_json::to_string(&value).unwrap();
+        assert_eq!(serde_json::from_str::<f64>(&text).unwrap(), value, "{text}");
+    }
+}
