@@ -71,7 +71,7 @@ reset-data *flags: _postgres
 [doc("The whole suite: fmt, clippy, every test (browser tests included) on a throwaway PostgreSQL")]
 test: lint _postgres frontend _chromium _axe
     cargo build -p booking-persistence --features test-support --bin with-postgres
-    cargo test -p booking-frontend
+    cargo test -p booking-frontend --profile frontend-test
     STATIC_DIR="{{ dist }}" AXE_CORE_JS="{{ tools_dir }}/node_modules/axe-core/axe.min.js" \
         "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
 
