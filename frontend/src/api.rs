@@ -31,6 +31,9 @@ pub enum ApiError {
     },
     /// No answer: offline, DNS, connection reset.
     Network,
+    /// No session to renew: this browser holds no sign-in (its session hint is absent), so
+    /// nothing was asked of the server. Reads as a 401 to the callers.
+    SignedOut,
     /// An answer the app cannot read.
     Unexpected(String),
 }
@@ -39,7 +42,8 @@ impl ApiError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Problem { problem, .. } => Some(problem.code),
-            _ => None,
+            Self::SignedOut => Some(ErrorCode::Unauthorized),
+            Self::Network | Self::Unexpected(_) => None,
         }
     }
 
@@ -62,6 +66,7 @@ impl ApiError {
         match self {
             Self::Network => "Network problem: check your connection and try again.".to_owned(),
             Self::Unexpected(_) => "Something went wrong. Please try again.".to_owned(),
+            Self::SignedOut => "Please sign in.".to_owned(),
             Self::Problem {
                 problem,
                 retry_after,
@@ -189,7 +194,9 @@ pub async fn login(body: &LoginRequest) -> Result<AuthResponse, ApiError> {
 /// Trades the refresh cookie for a new access token, in turn with every other tab, and
 /// updates the session: signed in with the new token, or signed out when the cookie is
 /// gone or revoked. `stale` is the token that just got a 401: if the session already
-/// holds another one, a refresh finished meanwhile and that token is used as is.
+/// holds another one, a refresh finished meanwhile and that token is used as is. Without
+/// the server's session hint there is no cookie to trade, and no request is sent: a
+/// visitor who never signed in causes no failed request.
 pub async fn refresh(session: Session, stale: Option<String>) -> Result<AuthResponse, ApiError> {
     let outcome = browser::with_tab_lock(REFRESH_LOCK, move || async move {
         if let (Some(user), Some(token)) = (session.user(), session.token())
@@ -200,6 +207,10 @@ pub async fn refresh(session: Session, stale: Option<String>) -> Result<AuthResp
                 access_token: token,
                 expires_in: 0,
             });
+        }
+        // Read inside the lock: another tab may have signed out meanwhile.
+        if !browser::has_session_hint() {
+            return Err(ApiError::SignedOut);
         }
         let response = send(Request::post(&format!("{BASE}/auth/refresh")).build()).await?;
         read::<AuthResponse>(response).await

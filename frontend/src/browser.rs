@@ -32,6 +32,24 @@ pub fn forget(key: &str) {
     }
 }
 
+/// The cookie the server sets beside the httpOnly refresh token, with the same lifetime,
+/// and clears with it: no secret, only "a session may exist here".
+const SESSION_HINT: &str = "signed_in=1";
+
+/// Whether this browser holds a sign-in the server may renew (its session hint cookie).
+pub fn has_session_hint() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.dyn_into::<web_sys::HtmlDocument>().ok())
+        .and_then(|document| document.cookie().ok())
+        .is_some_and(|cookies| holds_session_hint(&cookies))
+}
+
+/// `document.cookie` (`a=1; b=2`) holds the session hint.
+fn holds_session_hint(cookies: &str) -> bool {
+    cookies.split(';').any(|pair| pair.trim() == SESSION_HINT)
+}
+
 /// A random v4 UUID from the browser's CSPRNG, for idempotency keys.
 pub fn random_id() -> String {
     web_sys::window()
@@ -130,5 +148,19 @@ where
     match work {
         Some(work) => Some(work().await),
         None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_session_hint;
+
+    #[test]
+    fn the_session_hint_is_found_among_other_cookies_and_only_by_its_whole_name() {
+        assert!(holds_session_hint("signed_in=1"));
+        assert!(holds_session_hint("theme=dark; signed_in=1; lang=en"));
+        assert!(!holds_session_hint(""));
+        assert!(!holds_session_hint("not_signed_in=1"));
+        assert!(!holds_session_hint("signed_in=0"));
     }
 }

@@ -37,7 +37,7 @@ pub fn AuthForm(
                     {move || if busy.get() { busy_label } else { submit_label }}
                 </button>
             </form>
-            <p class="form-alt">{switch_prompt} <A href=switch_href>{switch_label}</A></p>
+            <p class="form-alt">{switch_prompt} " " <A href=switch_href>{switch_label}</A></p>
         </section>
     }
 }

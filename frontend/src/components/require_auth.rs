@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
@@ -9,16 +10,39 @@ use crate::state::session::use_session;
 #[component]
 pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
+    // The address this page was opened at, read once: the redirect changes the location,
+    // and a target that followed it would send the visitor to /login?next=/login?next=...
     let location = use_location();
+    let sign_in = sign_in_path(
+        &location.pathname.get_untracked(),
+        &location.search.get_untracked(),
+    );
     move || match session.state() {
         AuthState::Restoring => view! { <p class="loading">"Loading…"</p> }.into_any(),
         AuthState::SignedOut => {
-            let here = format!("{}{}", location.pathname.get(), location.search.get());
-            let next = String::from(js_sys::encode_uri_component(&here));
-            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+            view! { <Redirect path=sign_in.clone() options=replace()/> }.into_any()
         }
         AuthState::SignedIn { .. } => children().into_any(),
     }
+}
+
+/// A redirect takes the place of the page in the history: Back does not return to a page
+/// that would only send the visitor away again.
+pub fn replace() -> NavigateOptions {
+    NavigateOptions {
+        replace: true,
+        ..NavigateOptions::default()
+    }
+}
+
+/// The sign-in page, with `next` naming the page at `path` and `search`.
+fn sign_in_path(path: &str, search: &str) -> String {
+    let here = if search.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", search.trim_start_matches('?'))
+    };
+    format!("/login?next={}", js_sys::encode_uri_component(&here))
 }
 
 /// Where to go after signing in: the `next` query if it is a path of this app (never
@@ -35,7 +59,7 @@ pub fn RedirectIfSignedIn(#[prop(into)] next: Signal<String>) -> impl IntoView {
     move || {
         session
             .is_signed_in()
-            .then(|| view! { <Redirect path=next.get()/> })
+            .then(|| view! { <Redirect path=next.get_untracked() options=replace()/> })
     }
 }
 

@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::{self, ApiError};
 use crate::components::auth_form::AuthForm;
 use crate::components::field::Field;
-use crate::components::require_auth::next_path;
+use crate::components::require_auth::{next_path, replace};
 use crate::state::session::use_session;
 
 #[component]
@@ -28,7 +28,8 @@ pub fn LoginPage() -> impl IntoView {
     Effect::new(move || match submit.value().get() {
         Some(Ok(auth)) => {
             session.sign_in(auth);
-            navigate(&next.get_untracked(), Default::default());
+            // The form is done with: Back skips it.
+            navigate(&next.get_untracked(), replace());
         }
         Some(Err(error)) => form_error.set(Some(login_failure(&error))),
         None => {}

@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api;
 use crate::components::auth_form::AuthForm;
 use crate::components::field::Field;
-use crate::components::require_auth::next_path;
+use crate::components::require_auth::{next_path, replace};
 use crate::state::form_errors::FormErrors;
 use crate::state::session::use_session;
 
@@ -29,7 +29,8 @@ pub fn RegisterPage() -> impl IntoView {
     Effect::new(move || match submit.value().get() {
         Some(Ok(auth)) => {
             session.sign_in(auth);
-            navigate(&next.get_untracked(), Default::default());
+            // The form is done with: Back skips it.
+            navigate(&next.get_untracked(), replace());
         }
         Some(Err(error)) if error.code() == Some(ErrorCode::EmailTaken) => {
             errors.set_field("email", "is already registered: sign in instead");

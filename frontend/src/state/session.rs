@@ -76,9 +76,19 @@ impl Session {
         });
     }
 
+    /// Signs out; when already signed out, nothing changes and nothing that reads the
+    /// session runs again.
     pub fn sign_out(&self) {
-        self.state.set(AuthState::SignedOut);
-        self.booked_events.set(HashSet::new());
+        self.state.maybe_update(|state| {
+            let changed = *state != AuthState::SignedOut;
+            *state = AuthState::SignedOut;
+            changed
+        });
+        self.booked_events.maybe_update(|events| {
+            let had_any = !events.is_empty();
+            events.clear();
+            had_any
+        });
     }
 
     pub fn has_booked(&self, event_id: Uuid) -> bool {

@@ -1,5 +1,10 @@
 //! The refresh token: 256 random bits, handed to the browser in an httpOnly cookie scoped
 //! to the auth endpoints; the database keeps only its SHA-256.
+//!
+//! Beside it goes a session hint, a cookie the page can read that holds no secret: it says
+//! only that a refresh cookie was set and when it runs out (the same lifetime, set, rotated
+//! and removed with it). The web app asks for a refresh only when the hint is there, so a
+//! visitor who never signed in sends no request that must fail.
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
@@ -11,6 +16,8 @@ use sha2::{Digest, Sha256};
 pub const COOKIE_NAME: &str = "refresh_token";
 /// Only the auth endpoints ever see the cookie.
 pub const COOKIE_PATH: &str = "/api/v1/auth";
+/// The session hint, readable by every page of the app.
+pub const HINT_COOKIE_NAME: &str = "signed_in";
 
 pub struct RefreshToken {
     pub value: String,
@@ -33,26 +40,40 @@ pub fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-pub fn cookie(token: &RefreshToken, secure: bool) -> Cookie<'static> {
-    Cookie::build(COOKIE_NAME, token.value.clone())
+/// The cookies that start or renew a session: the refresh token and the hint.
+pub fn session_cookies(token: &RefreshToken, secure: bool) -> [Cookie<'static>; 2] {
+    let lifetime = CookieDuration::seconds(REFRESH_TOKEN_TTL.num_seconds());
+    let mut refresh = refresh_cookie(token.value.clone(), secure);
+    refresh.set_max_age(lifetime);
+    let mut hint = hint_cookie(secure);
+    hint.set_max_age(lifetime);
+    [refresh, hint]
+}
+
+/// Cookies that make the browser forget the session: the refresh token and the hint.
+pub fn removals(secure: bool) -> [Cookie<'static>; 2] {
+    let mut refresh = refresh_cookie(String::new(), secure);
+    refresh.make_removal();
+    let mut hint = hint_cookie(secure);
+    hint.make_removal();
+    [refresh, hint]
+}
+
+fn refresh_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(COOKIE_NAME, value)
         .path(COOKIE_PATH)
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(secure)
-        .max_age(CookieDuration::seconds(REFRESH_TOKEN_TTL.num_seconds()))
         .finish()
 }
 
-/// A cookie that makes the browser forget the refresh token.
-pub fn removal(secure: bool) -> Cookie<'static> {
-    let mut cookie = Cookie::build(COOKIE_NAME, "")
-        .path(COOKIE_PATH)
-        .http_only(true)
+fn hint_cookie(secure: bool) -> Cookie<'static> {
+    Cookie::build(HINT_COOKIE_NAME, "1")
+        .path("/")
         .same_site(SameSite::Strict)
         .secure(secure)
-        .finish();
-    cookie.make_removal();
-    cookie
+        .finish()
 }
 
 #[cfg(test)]
@@ -74,7 +95,8 @@ mod tests {
     #[test]
     fn the_cookie_is_http_only_strict_and_scoped_to_auth() {
         let token = RefreshToken::generate().unwrap();
-        let header = cookie(&token, true).to_string();
+        let [refresh, _] = session_cookies(&token, true);
+        let header = refresh.to_string();
         for part in [
             "HttpOnly",
             "SameSite=Strict",
@@ -83,6 +105,29 @@ mod tests {
             "Max-Age=604800",
         ] {
             assert!(header.contains(part), "{header} lacks {part}");
+        }
+    }
+
+    #[test]
+    fn the_hint_is_readable_by_the_page_holds_no_secret_and_lives_as_long() {
+        let token = RefreshToken::generate().unwrap();
+        let [_, hint] = session_cookies(&token, true);
+        let header = hint.to_string();
+        assert!(header.starts_with("signed_in=1;"), "{header}");
+        assert!(!header.contains(&token.value), "{header}");
+        assert!(!header.contains("HttpOnly"), "{header}");
+        for part in ["SameSite=Strict", "Path=/", "Secure", "Max-Age=604800"] {
+            assert!(header.contains(part), "{header} lacks {part}");
+        }
+    }
+
+    #[test]
+    fn removal_clears_both_cookies_on_their_paths() {
+        let [refresh, hint] = removals(false);
+        for (cookie, path) in [(refresh, COOKIE_PATH), (hint, "/")] {
+            let header = cookie.to_string();
+            assert!(header.contains("Max-Age=0"), "{header}");
+            assert_eq!(cookie.path(), Some(path), "{header}");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Register, login, refresh, logout and me.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web};
 use booking_domain::account::PASSWORD_MAX_BYTES;
 use booking_domain::{Email, NewAccount, Role};
 use booking_dto::Problem;
@@ -29,7 +29,7 @@ const NO_SESSION: &str = "The session has ended; sign in again.";
     summary = "Open an account",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Account created and signed in; sets the refresh cookie", body = AuthResponse),
+        (status = 201, description = "Account created and signed in; sets the refresh cookie and the session hint cookie `signed_in`", body = AuthResponse),
         (status = 409, description = "Email already registered (EmailTaken)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address (RateLimited); Retry-After says when to retry", body = Problem, content_type = "application/problem+json")
     )
@@ -67,7 +67,7 @@ pub async fn register(
     summary = "Sign in",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in; sets the refresh cookie", body = AuthResponse),
+        (status = 200, description = "Signed in; sets the refresh cookie and the session hint cookie `signed_in`", body = AuthResponse),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address (RateLimited); Retry-After says when to retry", body = Problem, content_type = "application/problem+json")
     )
@@ -105,8 +105,8 @@ pub async fn login(
     tag = "auth",
     summary = "New access token from the refresh cookie (rotates the cookie)",
     responses(
-        (status = 200, description = "New access token and a rotated refresh cookie", body = AuthResponse),
-        (status = 401, description = "No, unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "New access token, a rotated refresh cookie and the session hint cookie `signed_in` renewed", body = AuthResponse),
+        (status = 401, description = "No, unknown, expired, revoked or reused refresh token; both cookies are cleared", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address (RateLimited); Retry-After says when to retry", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -114,6 +114,21 @@ pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    match renew(&state, &req).await {
+        // The browser forgets a session that has ended, hint included, so the web app
+        // stops asking.
+        Err(error @ ApiError::Unauthorized(_)) => {
+            let mut response = error.error_response();
+            for cookie in refresh_cookie::removals(state.auth.secure_cookies) {
+                response.add_cookie(&cookie).map_err(ApiError::internal)?;
+            }
+            Ok(response)
+        }
+        outcome => outcome,
+    }
+}
+
+async fn renew(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
     let presented = req
         .cookie(COOKIE_NAME)
         .ok_or(ApiError::Unauthorized(NO_SESSION))?;
@@ -134,7 +149,7 @@ pub async fn refresh(
     let user = users::find_by_id(&mut conn, user_id)
         .await?
         .ok_or(ApiError::Unauthorized(NO_SESSION))?;
-    respond_with_session(&state, user, &replacement, HttpResponse::Ok())
+    respond_with_session(state, user, &replacement, HttpResponse::Ok())
 }
 
 #[utoipa::path(
@@ -144,7 +159,7 @@ pub async fn refresh(
     tag = "auth",
     summary = "Sign out: revoke the session and clear the cookie",
     responses(
-        (status = 204, description = "Signed out")
+        (status = 204, description = "Signed out; the refresh cookie and the session hint are cleared")
     )
 )]
 pub async fn logout(
@@ -160,9 +175,11 @@ pub async fn logout(
         )
         .await?;
     }
-    Ok(HttpResponse::NoContent()
-        .cookie(refresh_cookie::removal(state.auth.secure_cookies))
-        .finish())
+    let mut response = HttpResponse::NoContent();
+    for cookie in refresh_cookie::removals(state.auth.secure_cookies) {
+        response.cookie(cookie);
+    }
+    Ok(response.finish())
 }
 
 #[utoipa::path(
@@ -213,13 +230,14 @@ fn respond_with_session(
             Utc::now(),
         )
         .map_err(ApiError::internal)?;
-    Ok(response
-        .cookie(refresh_cookie::cookie(refresh, state.auth.secure_cookies))
-        .json(AuthResponse {
-            user: to_dto(&user),
-            access_token,
-            expires_in,
-        }))
+    for cookie in refresh_cookie::session_cookies(refresh, state.auth.secure_cookies) {
+        response.cookie(cookie);
+    }
+    Ok(response.json(AuthResponse {
+        user: to_dto(&user),
+        access_token,
+        expires_in,
+    }))
 }
 
 pub fn to_dto(user: &UserRecord) -> User {

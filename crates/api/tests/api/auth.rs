@@ -8,24 +8,28 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::json;
 
-use crate::helpers::{
-    JWT_SECRET, PASSWORD, expect_problem, refresh_cookie, set_cookie_header, spawn_app,
-};
+use crate::helpers::{JWT_SECRET, PASSWORD, expect_problem, refresh_cookie, set_cookie, spawn_app};
 
 #[tokio::test]
 async fn register_creates_a_customer_and_starts_a_session() {
     let app = spawn_app().await;
     let response = app.register("  New.User@Example.COM ", "New User").await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let cookie = set_cookie_header(&response).unwrap();
+    let cookie = set_cookie(&response, "refresh_token").unwrap();
     for part in [
-        "refresh_token=",
         "HttpOnly",
         "SameSite=Strict",
         "Path=/api/v1/auth",
         "Max-Age=604800",
     ] {
         assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    // The hint the web app reads before asking for a refresh: no secret, same lifetime.
+    let hint = set_cookie(&response, "signed_in").unwrap();
+    assert!(hint.starts_with("signed_in=1;"), "{hint}");
+    assert!(!hint.contains("HttpOnly"), "{hint}");
+    for part in ["SameSite=Strict", "Path=/", "Max-Age=604800"] {
+        assert!(hint.contains(part), "{hint} lacks {part}");
     }
     let body: AuthResponse = response.json().await.unwrap();
     assert_eq!(body.user.email, "new.user@example.com");
@@ -266,7 +270,7 @@ async fn simultaneous_refreshes_with_one_token_let_at_most_one_through() {
 }
 
 #[tokio::test]
-async fn refresh_without_a_cookie_or_with_an_unknown_one_is_401() {
+async fn refresh_without_a_cookie_or_with_an_unknown_one_is_401_and_clears_both_cookies() {
     let app = spawn_app().await;
     let response = app
         .client
@@ -274,17 +278,24 @@ async fn refresh_without_a_cookie_or_with_an_unknown_one_is_401() {
         .send()
         .await
         .unwrap();
+    assert_clears_the_session(&response);
     expect_problem(response, StatusCode::UNAUTHORIZED, "Unauthorized").await;
-    expect_problem(
-        app.refresh_with("made-up").await,
-        StatusCode::UNAUTHORIZED,
-        "Unauthorized",
-    )
-    .await;
+    let response = app.refresh_with("made-up").await;
+    assert_clears_the_session(&response);
+    expect_problem(response, StatusCode::UNAUTHORIZED, "Unauthorized").await;
+}
+
+/// The response makes the browser forget the refresh token and the session hint.
+fn assert_clears_the_session(response: &reqwest::Response) {
+    for name in ["refresh_token", "signed_in"] {
+        let cleared = set_cookie(response, name).unwrap_or_else(|| panic!("{name} not cleared"));
+        assert!(cleared.starts_with(&format!("{name}=;")), "{cleared}");
+        assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    }
 }
 
 #[tokio::test]
-async fn logout_revokes_the_session_and_clears_the_cookie() {
+async fn logout_revokes_the_session_and_clears_the_cookies() {
     let app = spawn_app().await;
     let (_, token) = app.signed_up("logout@example.com").await;
     let response = app
@@ -295,9 +306,7 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let cleared = set_cookie_header(&response).unwrap();
-    assert!(cleared.starts_with("refresh_token=;"), "{cleared}");
-    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_clears_the_session(&response);
 
     expect_problem(
         app.refresh_with(&token).await,

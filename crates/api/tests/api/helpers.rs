@@ -225,7 +225,7 @@ impl TestApp {
 
 /// The value of the `refresh_token` cookie a response sets, if any.
 pub fn refresh_cookie(response: &Response) -> Option<String> {
-    set_cookie_header(response).and_then(|header| {
+    set_cookie(response, "refresh_token").and_then(|header| {
         header
             .split(';')
             .next()
@@ -234,11 +234,15 @@ pub fn refresh_cookie(response: &Response) -> Option<String> {
     })
 }
 
-pub fn set_cookie_header(response: &Response) -> Option<String> {
+/// The `Set-Cookie` header of the response that sets (or clears) the cookie `name`.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
     response
         .headers()
-        .get(SET_COOKIE)
-        .and_then(|value| value.to_str().ok())
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|header| header.starts_with(&prefix))
         .map(str::to_owned)
 }
 

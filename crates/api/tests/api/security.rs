@@ -3,9 +3,9 @@
 //! that is `Secure` exactly when the app is reached over https.
 
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::header::HeaderMap;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, set_cookie, spawn_app, spawn_app_with};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers
@@ -103,10 +103,11 @@ async fn cross_origin_calls_are_allowed_only_from_the_configured_origins() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-async fn refresh_cookie(app: &TestApp) -> String {
+/// The `Set-Cookie` headers of a sign-up: the refresh token's and the session hint's.
+async fn session_cookies(app: &TestApp) -> [String; 2] {
     let response = app.register("cookie@example.com", "Cookie Tester").await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    header(response.headers(), SET_COOKIE.as_str()).to_owned()
+    ["refresh_token", "signed_in"].map(|name| set_cookie(&response, name).expect(name))
 }
 
 #[tokio::test]
@@ -115,17 +116,19 @@ async fn the_refresh_cookie_is_secure_exactly_when_the_public_url_is_https() {
         config.public_url = Some("https://tickets.example.com".into());
     })
     .await;
-    assert!(refresh_cookie(&https).await.contains("; Secure"));
+    for cookie in session_cookies(&https).await {
+        assert!(cookie.contains("; Secure"), "{cookie}");
+    }
     // Production over plain http, as the compose file runs it: the cookie must work.
     let plain = spawn_app_with(|config| {
         config.app_env = booking_api::config::AppEnv::Production;
         config.public_url = Some("http://localhost:8080".into());
     })
     .await;
-    let cookie = refresh_cookie(&plain).await;
-    assert!(!cookie.contains("Secure"), "{cookie}");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
-    );
+    let [refresh, hint] = session_cookies(&plain).await;
+    for cookie in [&refresh, &hint] {
+        assert!(!cookie.contains("Secure"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    }
+    assert!(refresh.contains("HttpOnly"), "{refresh}");
 }

@@ -8,7 +8,7 @@ pub mod new_event;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use crate::components::require_auth::RequireAuth;
+use crate::components::require_auth::{RequireAuth, replace};
 use crate::state::session::use_session;
 
 /// Shows `children` to organizers and admins; a signed-out visitor signs in first, and
@@ -24,7 +24,7 @@ fn RequireOrganizer(children: ChildrenFn) -> impl IntoView {
                     if session.is_organizer() {
                         children().into_any()
                     } else {
-                        view! { <Redirect path="/"/> }.into_any()
+                        view! { <Redirect path="/" options=replace()/> }.into_any()
                     }
                 }
             }

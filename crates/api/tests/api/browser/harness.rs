@@ -22,6 +22,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use thirtyfour::LoggingPrefsLogLevel;
 use thirtyfour::prelude::*;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
@@ -343,6 +344,9 @@ impl Browser {
         }
         caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
             .expect("chromium profile");
+        // The page's console and failed loads, read by `Browser::errors_logged`.
+        caps.set_browser_log_level(LoggingPrefsLogLevel::All)
+            .expect("browser log capability");
         let driver = WebDriver::new(chromedriver.url.clone(), caps)
             .await
             .unwrap_or_else(|e| {
@@ -682,12 +686,30 @@ impl Browser {
     pub async fn sign_in(&self, email: &str, name: &str) {
         self.open("/login").await;
         self.wait_for_heading("Sign in").await;
+        self.submit_sign_in(email).await;
+        self.wait_signed_in_as(name).await;
+        self.wait_for_path("/").await;
+    }
+
+    /// On the sign-in page on screen: signs in as `email` with the seed password.
+    pub async fn submit_sign_in(&self, email: &str) {
         self.fill("Email", email).await;
         self.fill("Password", PASSWORD).await;
         // The form's submit is a <button>; the header's "Sign in" is a link.
         self.click_button("Sign in").await;
-        self.wait_signed_in_as(name).await;
-        self.wait_for_path("/").await;
+    }
+
+    /// The errors the browser logged since the last call (Chromium's SEVERE entries: a
+    /// failed request, an uncaught exception, `console.error`), each as its message.
+    pub async fn errors_logged(&self) -> Vec<String> {
+        self.driver
+            .browser_log()
+            .await
+            .expect("read the browser's log")
+            .into_iter()
+            .filter(|entry| entry.level == "SEVERE")
+            .map(|entry| entry.message)
+            .collect()
     }
 
     /// Clicks the button reading `button` on the events page's card (`<article>`) headed
