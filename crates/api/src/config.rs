@@ -8,6 +8,8 @@ use actix_web::http::header::HeaderName;
 use booking_domain::refresh::ACCESS_TOKEN_TTL;
 use chrono::TimeDelta;
 
+use crate::booking::Batching;
+
 pub use crate::limits::{Rate, RateLimitSettings};
 pub use crate::live::LiveSettings;
 
@@ -40,9 +42,9 @@ pub struct Config {
     pub payment_decline_rate: f64,
     /// How long the simulated gateway takes to answer.
     pub payment_latency: Duration,
-    /// Most single-tier bookings one transaction takes for a hot tier; 0 books every
-    /// request in a transaction of its own.
-    pub booking_batch_max: usize,
+    /// Group commit: most bookings one transaction takes (0 books every request in a
+    /// transaction of its own), and how many batches run side by side.
+    pub batching: Batching,
     pub live: LiveSettings,
     pub rate_limits: RateLimitSettings,
     /// Where people reach the app (`https://tickets.example.com`); decides whether the
@@ -71,7 +73,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("payment_decline_rate", &self.payment_decline_rate)
             .field("payment_latency", &self.payment_latency)
-            .field("booking_batch_max", &self.booking_batch_max)
+            .field("batching", &self.batching)
             .field("live", &self.live)
             .field("rate_limits", &self.rate_limits)
             .field("public_url", &self.public_url)
@@ -186,7 +188,10 @@ impl Config {
             cors_origins,
             payment_decline_rate,
             payment_latency: Duration::from_millis(parse(&lookup, "PAYMENT_LATENCY_MS", 0)?),
-            booking_batch_max: parse(&lookup, "BOOKING_BATCH_MAX", 256)?,
+            batching: Batching {
+                max: parse(&lookup, "BOOKING_BATCH_MAX", 256)?,
+                lanes: parse(&lookup, "BOOKING_BATCH_LANES", 2)?,
+            },
             database_url: lookup("DATABASE_URL"),
             bind_addr: parse(
                 &lookup,

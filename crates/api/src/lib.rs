@@ -1,8 +1,8 @@
 //! The booking API: HTTP handlers, authentication and the server's wiring.
 
 pub mod auth;
+pub mod booking;
 pub mod cli;
-pub mod coalesce;
 pub mod commands;
 pub mod config;
 pub mod database;

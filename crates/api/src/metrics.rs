@@ -56,7 +56,7 @@ impl LiveMetrics {
     }
 }
 
-/// Group commit of bookings (see `coalesce`): how many transactions, and how many
+/// Group commit of bookings (see `booking::batcher`): how many transactions, and how many
 /// requests they carried (the ratio is the mean batch size), and how long each took from
 /// asking the pool for a connection to the commit.
 #[derive(Debug, Clone)]

@@ -4,11 +4,13 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use booking_domain::{BookingRejection, CancelRejection, ValidationErrors};
+use booking_domain::{BookingRejection, CancelRejection, UnresolvedItem, ValidationErrors};
 use booking_dto::{ErrorCode, FieldProblem, Problem};
 use booking_persistence::bookings::{CancelBookingError, CreateBookingError, SettleError};
 use booking_persistence::users::InsertUserError;
 use booking_persistence::{DbError, events};
+
+use crate::booking::BookError;
 
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -207,13 +209,19 @@ impl ResponseError for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
+        Self::from(&error)
+    }
+}
+
+impl From<&DbError> for ApiError {
+    fn from(error: &DbError) -> Self {
         match error {
             DbError::Unavailable(_) => {
                 Self::Unavailable(Unavailability::Database(error.to_string()))
             }
             DbError::LockTimeout => Self::Unavailable(Unavailability::LockTimeout),
             DbError::StatementCancelled(cause) => {
-                Self::Unavailable(Unavailability::StatementCancelled(cause))
+                Self::Unavailable(Unavailability::StatementCancelled(cause.clone()))
             }
             DbError::Corrupt(_) | DbError::Query(_) => Self::Internal(error.to_string()),
         }
@@ -226,14 +234,28 @@ impl From<booking_persistence::pool::PoolError> for ApiError {
     }
 }
 
+impl From<BookError> for ApiError {
+    fn from(error: BookError) -> Self {
+        match error {
+            BookError::Refused(refusal) => refusal.into(),
+            BookError::PaymentDeclined => Self::PaymentDeclined,
+            BookError::Settle(settle) => Self::from(&*settle),
+            BookError::Database(db) => Self::from(&*db),
+            BookError::Unanswered => {
+                Self::unavailable("the batch ended without answering this request")
+            }
+        }
+    }
+}
+
 impl From<CreateBookingError> for ApiError {
     fn from(error: CreateBookingError) -> Self {
         match error {
             CreateBookingError::Rejected(rejection) => rejection.into(),
-            CreateBookingError::EventNotFound(_) => {
+            CreateBookingError::Unresolved(UnresolvedItem::EventNotFound(_)) => {
                 Self::EventNotFound("No event with this id.".into())
             }
-            CreateBookingError::EventNeedsTier(_) => Self::Validation {
+            CreateBookingError::Unresolved(UnresolvedItem::EventNeedsTier(_)) => Self::Validation {
                 detail: "The request has invalid fields.".into(),
                 errors: ValidationErrors::single(
                     "items",
@@ -241,7 +263,6 @@ impl From<CreateBookingError> for ApiError {
                 ),
             },
             CreateBookingError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
-            CreateBookingError::Db(db) => db.into(),
         }
     }
 }
@@ -297,8 +318,8 @@ impl From<events::TierChangeError> for ApiError {
     }
 }
 
-impl From<SettleError> for ApiError {
-    fn from(error: SettleError) -> Self {
+impl From<&SettleError> for ApiError {
+    fn from(error: &SettleError) -> Self {
         match error {
             // Its event was cancelled (or the sweeper expired it) while the payment ran:
             // the tickets are back and nothing is owed; retrying would not change that.
@@ -308,7 +329,7 @@ impl From<SettleError> for ApiError {
                         .into(),
                 )
             }
-            SettleError::Db(db) => db.into(),
+            SettleError::Db(db) => Self::from(db),
         }
     }
 }

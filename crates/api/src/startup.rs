@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use booking_persistence::DbPool;
 
 use crate::auth::{AuthSettings, JwtKeys, password};
-use crate::coalesce::Coalescer;
+use crate::booking::BookingService;
 use crate::config::Config;
 use crate::json::MAX_BODY_BYTES;
 use crate::limits::RateLimits;
@@ -62,16 +62,14 @@ impl Application {
         let metrics = Metrics::new();
         let live = Live::start(config.live.clone(), pool.clone(), metrics.live.clone());
         let payments = gateway(config);
-        let batches = (config.booking_batch_max > 0).then(|| {
-            Coalescer::new(
-                pool.clone(),
-                live.clone(),
-                metrics.batches.clone(),
-                config.booking_batch_max,
-                booking_domain::lifecycle::initial_status(!payments.settles_instantly()),
-                routes::bookings::new_reference,
-            )
-        });
+        let bookings = BookingService::new(
+            pool.clone(),
+            live.clone(),
+            payments,
+            config.batching,
+            metrics.batches.clone(),
+            routes::bookings::new_reference,
+        );
         let limits = RateLimits::new(&config.rate_limits);
         tokio::spawn(limits.clone().forget_idle_every(FORGET_IDLE_CLIENTS_EVERY));
         let state = AppState {
@@ -83,8 +81,7 @@ impl Application {
                 secure_cookies: config.secure_cookies(),
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
             }),
-            payments,
-            batches,
+            bookings,
             live: live.clone(),
             metrics,
         };

@@ -1,19 +1,21 @@
-//! Many booking requests decided together, as one transaction will write them: in arrival
-//! order, each by the same [`booking::plan`] a lone request goes through, each seeing
-//! what the ones before it took. A request that fails fails alone.
+//! Where every booking is decided. Requests are decided together, as one transaction
+//! writes them (a lone request is a batch of one): in arrival order, each by
+//! [`booking::plan`], each seeing what the ones before it took. Idempotency keys are
+//! settled here too, before anything is planned. A request that fails fails alone.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::booking::{self, BookingPlan, BookingRejection, LockedTier, TierLine};
+use crate::booking::{self, BookingPlan, BookingRejection, LockedTier, TierLine, UnresolvedItem};
 
 /// One request of a batch.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchEntry<'a> {
     pub user_id: Uuid,
-    pub lines: &'a [TierLine],
+    /// The request as tier lines, or why one of its `eventId` items names no single tier.
+    pub lines: Result<&'a [TierLine], UnresolvedItem>,
     /// The `Idempotency-Key` and a fingerprint of the request it came with.
     pub idempotency: Option<(&'a str, &'a [u8])>,
 }
@@ -35,6 +37,8 @@ pub enum BatchDecision {
     ReplayInBatch(usize),
     /// The key was used for a different request.
     KeyReused,
+    /// An `eventId` item named no single tier.
+    Unresolved(UnresolvedItem),
     Rejected(BookingRejection),
 }
 
@@ -85,9 +89,16 @@ pub fn decide(
                 continue;
             }
         }
+        let lines = match entry.lines {
+            Ok(lines) => lines,
+            Err(unresolved) => {
+                decisions.push(BatchDecision::Unresolved(unresolved));
+                continue;
+            }
+        };
         let user_id = entry.user_id;
         let decision = booking::plan(
-            entry.lines,
+            lines,
             &tiers,
             |event_id| held.get(&(user_id, event_id)).copied().unwrap_or(0),
             now,
@@ -130,7 +141,7 @@ mod tests {
     fn entry(user_id: Uuid, lines: &[TierLine]) -> BatchEntry<'_> {
         BatchEntry {
             user_id,
-            lines,
+            lines: Ok(lines),
             idempotency: None,
         }
     }
@@ -236,6 +247,38 @@ mod tests {
             decisions
                 .iter()
                 .all(|d| matches!(d, BatchDecision::Rejected(_)))
+        );
+    }
+
+    #[test]
+    fn a_replay_is_answered_even_when_its_event_no_longer_resolves() {
+        let hot = tier(100, 4);
+        let buyer = Uuid::new_v4();
+        let earlier = Uuid::new_v4();
+        let mut facts = facts(&hot);
+        facts.earlier.insert(
+            (buyer, "k1".to_owned()),
+            EarlierKey {
+                booking_id: earlier,
+                request_hash: Some(b"a".to_vec()),
+            },
+        );
+        let event = Uuid::new_v4();
+        let unresolved = BatchEntry {
+            user_id: buyer,
+            lines: Err(UnresolvedItem::EventNeedsTier(event)),
+            idempotency: Some(("k1", b"a".as_slice())),
+        };
+        let fresh = BatchEntry {
+            idempotency: None,
+            ..unresolved
+        };
+        assert_eq!(
+            decide(&[unresolved, fresh], facts, Utc::now()),
+            [
+                BatchDecision::ReplayEarlier(earlier),
+                BatchDecision::Unresolved(UnresolvedItem::EventNeedsTier(event))
+            ]
         );
     }
 

@@ -277,25 +277,30 @@ async fn a_taken_booking_reference_is_drawn_again_and_nothing_is_booked_twice() 
         quantity: 1,
     }])
     .unwrap();
+    let order = booking_persistence::bookings::Order {
+        user_id: ids.user_id,
+        request,
+        idempotency: None,
+    };
     let book = async |conn: &mut AsyncPgConnection| {
-        booking_persistence::bookings::create(
+        let outcome = booking_persistence::bookings::create_batch(
             conn,
-            ids.user_id,
-            &request,
-            None,
+            std::slice::from_ref(&order),
             booking_domain::BookingStatus::Pending,
             Utc::now(),
             taken_then_fresh,
         )
         .await
-        .unwrap()
+        .unwrap();
+        let booking = outcome.answers.into_iter().next().unwrap().unwrap();
+        (booking, outcome.changes)
     };
 
     let first = book(&mut conn).await;
     let second = book(&mut conn).await;
 
-    assert_eq!(first.booking.reference, "BK-000000");
-    assert_eq!(second.booking.reference, "BK-111111");
+    assert_eq!(first.0.booking.reference, "BK-000000");
+    assert_eq!(second.0.booking.reference, "BK-111111");
     // Spelled out: diesel's RunQueryDsl also has a `load`.
     let draws = std::sync::atomic::AtomicUsize::load(&DRAWS, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(draws, 3);
@@ -309,11 +314,7 @@ async fn a_taken_booking_reference_is_drawn_again_and_nothing_is_booked_twice() 
     .value;
     assert_eq!(sold, 2, "the rolled-back attempt took no ticket");
     assert_eq!(
-        second
-            .changes
-            .iter()
-            .map(|c| c.remaining)
-            .collect::<Vec<_>>(),
+        second.1.iter().map(|c| c.remaining).collect::<Vec<_>>(),
         [48]
     );
 }

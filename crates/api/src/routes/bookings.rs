@@ -4,19 +4,16 @@ use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
 use booking_domain::lifecycle;
 use booking_domain::{
-    BookingReference, BookingRequest, BookingStatus, ItemTarget, Pagination, RawItem,
-    ValidationErrors,
+    BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
 };
 use booking_dto::Problem;
 use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page};
-use booking_persistence::bookings::{self, BatchRequest, BookingRecord, BookingScope, Idempotency};
-use chrono::Utc;
+use booking_persistence::bookings::{self, BookingRecord, BookingScope, Idempotency, Order};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::json::ValidJson;
-use crate::payment::{Charge, PaymentOutcome};
 use crate::problem::ApiError;
 use crate::query::ValidQuery;
 use crate::state::AppState;
@@ -80,83 +77,27 @@ async fn book(
         })
         .collect();
     let request = BookingRequest::parse(&raw).map_err(ApiError::invalid)?;
-    let key = idempotency_key(req)?;
-    // The body as parsed, re-serialised: the same request hashes the same whatever its
-    // whitespace or field order.
-    let request_hash =
-        Sha256::digest(serde_json::to_vec(&body).map_err(ApiError::internal)?).to_vec();
-    let status = lifecycle::initial_status(!state.payments.settles_instantly());
-    let lone_tier = match request.items() {
-        [item] => match item.target {
-            ItemTarget::Tier(tier_id) => Some((tier_id, item.quantity)),
-            ItemTarget::Event(_) => None,
-        },
-        _ => None,
+    let idempotency = match idempotency_key(req)? {
+        // The body as parsed, re-serialised: the same request hashes the same whatever
+        // its whitespace or field order.
+        Some(key) => Some(Idempotency {
+            key,
+            request_hash: Sha256::digest(serde_json::to_vec(&body).map_err(ApiError::internal)?)
+                .to_vec(),
+        }),
+        None => None,
     };
-    let created = match (&state.batches, lone_tier) {
-        // One tier: joins that tier's next batch (see `coalesce`).
-        (Some(batches), Some((tier_id, quantity))) => {
-            let request = BatchRequest {
-                user_id: caller.id,
-                quantity,
-                idempotency: key.map(|key| (key, request_hash)),
-            };
-            batches.book(tier_id, request).await?
-        }
-        // Several tiers (or an event's only tier): a transaction of its own, locking the
-        // buyer and then its tiers in ascending order, the order batches use too.
-        _ => {
-            let idempotency = key.as_deref().map(|key| Idempotency {
-                key,
-                request_hash: &request_hash,
-            });
-            let mut conn = state.pool.get().await?;
-            let created = bookings::create(
-                &mut conn,
-                caller.id,
-                &request,
-                idempotency,
-                status,
-                Utc::now(),
-                new_reference,
-            )
-            .await?;
-            state.live.committed(created.changes.clone());
-            created
-        }
+    let order = Order {
+        user_id: caller.id,
+        request,
+        idempotency,
     };
-    if created.replayed || status == BookingStatus::Confirmed {
-        let mut response = HttpResponse::Created();
-        if created.replayed {
-            response.insert_header((REPLAYED, "true"));
-        }
-        return Ok(response.json(to_dto(&created.booking)));
+    let created = state.bookings.book(order).await?;
+    let mut response = HttpResponse::Created();
+    if created.replayed {
+        response.insert_header((REPLAYED, "true"));
     }
-    // The tickets are held by a committed pending booking; pay without holding a lock
-    // or a pooled connection.
-    let booking = created.booking;
-    let charge = Charge {
-        booking_id: booking.id,
-        amount_cents: booking.total_cents,
-        currency: booking.currency.clone(),
-    };
-    let outcome = state.payments.charge(&charge).await;
-    let mut conn = state.pool.get().await?;
-    match outcome {
-        PaymentOutcome::Approved => {
-            bookings::confirm(&mut conn, booking.id).await?;
-            let confirmed = BookingRecord {
-                status: BookingStatus::Confirmed,
-                ..booking
-            };
-            Ok(HttpResponse::Created().json(to_dto(&confirmed)))
-        }
-        PaymentOutcome::Declined => {
-            let changes = bookings::discard(&mut conn, booking.id, Utc::now()).await?;
-            state.live.committed(changes);
-            Err(ApiError::PaymentDeclined)
-        }
-    }
+    Ok(response.json(to_dto(&created.booking)))
 }
 
 #[utoipa::path(
@@ -262,10 +203,8 @@ pub async fn cancel(
     id: web::Path<String>,
 ) -> Result<web::Json<Booking>, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::BookingNotFound)?;
-    let mut conn = state.pool.get().await?;
-    let cancelled = bookings::cancel(&mut conn, id, caller.actor(), Utc::now()).await?;
-    state.live.committed(cancelled.changes);
-    Ok(web::Json(to_dto(&cancelled.booking)))
+    let cancelled = state.bookings.cancel(id, caller.actor()).await?;
+    Ok(web::Json(to_dto(&cancelled)))
 }
 
 /// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.

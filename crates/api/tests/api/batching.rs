@@ -158,7 +158,7 @@ async fn a_batch_that_times_out_answers_every_request_503_and_writes_nothing() {
 
 #[tokio::test]
 async fn with_batching_off_every_booking_has_its_own_transaction() {
-    let app = spawn_app_with(|config| config.booking_batch_max = 0).await;
+    let app = spawn_app_with(|config| config.batching.max = 0).await;
     let event = app
         .create_event(&EventSpec::published("Serial", 1, vec![("GA", 1_000, 5)]))
         .await;

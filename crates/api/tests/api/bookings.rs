@@ -808,16 +808,22 @@ async fn abandoned_pending_bookings_expire_and_return_their_tickets() {
     .unwrap();
     let mut conn = app.connection().await;
     // Reserved as a request would, then the process "died" before paying.
-    let created = booking_persistence::bookings::create(
+    let order = booking_persistence::bookings::Order {
+        user_id: session.user.id,
+        request,
+        idempotency: None,
+    };
+    let created = booking_persistence::bookings::create_batch(
         &mut conn,
-        session.user.id,
-        &request,
-        None,
+        &[order],
         booking_domain::BookingStatus::Pending,
         chrono::Utc::now(),
         || booking_domain::BookingReference::from_random(*b"abcdef"),
     )
     .await
+    .unwrap()
+    .answers
+    .remove(0)
     .unwrap();
     assert_eq!(app.remaining(event.tier_ids[0]).await, 7);
     app.execute("UPDATE bookings SET created_at = now() - interval '1 hour'")

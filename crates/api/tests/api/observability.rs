@@ -87,7 +87,7 @@ async fn metrics_count_a_small_storm_by_route_status_and_reason() {
 async fn a_statement_cancelled_by_its_timeout_is_a_503_and_is_counted() {
     let app = spawn_app_with(|config| {
         config.statement_timeout = Duration::from_millis(300);
-        config.booking_batch_max = 0;
+        config.batching.max = 0;
     })
     .await;
     let event = app

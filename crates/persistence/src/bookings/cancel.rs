@@ -112,15 +112,6 @@ pub(crate) async fn return_tickets(
         .for_update()
         .load::<Uuid>(conn)
         .await?;
-    for (tier_id, quantity) in &items {
-        diesel::update(ticket_tiers::table.find(tier_id))
-            .set((
-                ticket_tiers::remaining.eq(ticket_tiers::remaining + quantity),
-                ticket_tiers::version.eq(ticket_tiers::version + 1),
-                ticket_tiers::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-    }
+    super::stock::adjust(conn, &items, now).await?;
     availability::changes_for_tiers(conn, &tier_ids).await
 }

@@ -1,6 +1,5 @@
-//! The tier-lock stage both booking transactions share: lock the tiers in ascending id
-//! order, read their events once the locks are held, and hand the domain the facts it
-//! decides on.
+//! The tier-lock stage of the booking pipeline: lock the tiers in ascending id order, read
+//! their events once the locks are held, and hand the domain the facts it decides on.
 
 use std::collections::HashMap;
 
@@ -11,7 +10,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures::future::try_join;
 use uuid::Uuid;
 
-use super::create::Attempt;
 use crate::error::DbError;
 use crate::schema::{events, ticket_tiers};
 
@@ -41,7 +39,7 @@ pub(super) async fn lock_tiers(
     mut pipe: &AsyncPgConnection,
     tier_ids: &[Uuid],
     event_ids: &[Uuid],
-) -> Result<Vec<LockedTier>, Attempt> {
+) -> Result<Vec<LockedTier>, DbError> {
     let mut events_pipe = pipe;
     let (rows, events) = try_join(
         ticket_tiers::table
@@ -71,14 +69,14 @@ pub(super) async fn lock_tiers(
         events.into_iter().map(|event| (event.id, event)).collect();
     rows.into_iter()
         .map(|row| {
-            let event = events.get(&row.event_id).ok_or_else(|| {
-                Attempt::from(DbError::Corrupt(format!("tier {} has no event", row.id)))
-            })?;
+            let event = events
+                .get(&row.event_id)
+                .ok_or_else(|| DbError::Corrupt(format!("tier {} has no event", row.id)))?;
             Ok(LockedTier {
                 tier_id: row.id,
                 event_id: row.event_id,
                 event_status: event.status.parse().map_err(|error| {
-                    Attempt::from(DbError::Corrupt(format!("event {}: {error}", row.event_id)))
+                    DbError::Corrupt(format!("event {}: {error}", row.event_id))
                 })?,
                 starts_at: event.starts_at,
                 max_tickets_per_user: u32::try_from(event.max_tickets_per_user).unwrap_or(0),

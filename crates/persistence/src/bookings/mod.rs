@@ -1,15 +1,16 @@
-//! Bookings: the locking transaction that creates them, and reads.
+//! Bookings: the pipeline that makes them (`pipeline`), settling, cancelling, and reads.
 
-mod batch;
 pub(crate) mod cancel;
-mod create;
 mod locks;
+mod pipeline;
 mod settle;
+mod stock;
 
-pub use batch::{BatchOutcome, BatchRequest, create_batch};
 pub use cancel::{CancelBookingError, CancelledBooking, cancel};
-pub use create::{CreateBookingError, CreatedBooking, Idempotency, create};
-pub use settle::{SettleError, confirm, discard, expire_stale};
+pub use pipeline::{
+    BatchOutcome, CreateBookingError, CreatedBooking, Idempotency, Order, create_batch,
+};
+pub use settle::{SettleError, Settled, confirm, discard, expire_stale};
 
 use booking_domain::BookingStatus;
 use chrono::{DateTime, Utc};

@@ -32,11 +32,21 @@ impl From<diesel::result::Error> for SettleError {
     }
 }
 
+/// What settling did.
+#[derive(Debug)]
+pub struct Settled {
+    /// The booking's status now, as the domain decided; `None` when it was discarded.
+    pub status: Option<BookingStatus>,
+    /// The counts of the tiers whose tickets came back.
+    pub changes: Vec<AvailabilityChange>,
+}
+
 /// Paid: the pending booking becomes confirmed.
-pub async fn confirm(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Result<(), SettleError> {
-    settle(conn, booking_id, Settlement::Paid, Utc::now())
-        .await
-        .map(drop)
+pub async fn confirm(
+    conn: &mut AsyncPgConnection,
+    booking_id: Uuid,
+) -> Result<Settled, SettleError> {
+    settle(conn, booking_id, Settlement::Paid, Utc::now()).await
 }
 
 /// Declined: the pending booking is deleted and its tickets return, as if never booked.
@@ -44,7 +54,7 @@ pub async fn discard(
     conn: &mut AsyncPgConnection,
     booking_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, SettleError> {
+) -> Result<Settled, SettleError> {
     settle(conn, booking_id, Settlement::Declined, now).await
 }
 
@@ -55,7 +65,7 @@ async fn settle(
     booking_id: Uuid,
     settlement: Settlement,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, SettleError> {
+) -> Result<Settled, SettleError> {
     conn.transaction(async |conn| {
         let status: String = bookings::table
             .find(booking_id)
@@ -69,7 +79,12 @@ async fn settle(
             .parse()
             .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))?;
         let fate = lifecycle::settle(status, settlement).map_err(SettleError::NoLongerPending)?;
-        apply(conn, booking_id, fate, now).await
+        let changes = apply(conn, booking_id, fate, now).await?;
+        let status = match fate {
+            Fate::Becomes(status) => Some(status),
+            Fate::Discarded => None,
+        };
+        Ok(Settled { status, changes })
     })
     .await
 }
