@@ -70,15 +70,17 @@ reset-data *flags: _postgres
 # by `with-postgres`.
 [doc("The whole suite: fmt, clippy, every test (browser tests included) on a throwaway PostgreSQL")]
 test: lint _postgres frontend _chromium _axe
-    cargo build -p booking-persistence --features test-support --bin with-postgres
+    cargo build -p booking-local-db --bin with-postgres
     cargo test -p booking-frontend --profile frontend-test
     STATIC_DIR="{{ dist }}" AXE_CORE_JS="{{ tools_dir }}/node_modules/axe-core/axe.min.js" \
         "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
 
-# Formatting and clippy, for the server crates and the WASM app.
-[doc("fmt and clippy, for the server crates and the WASM app")]
+# Formatting, import circles between modules, and clippy, for the server crates and the
+# WASM app.
+[doc("fmt, import circles and clippy, for the server crates and the WASM app")]
 lint: _wasm-target
     cargo fmt --all -- --check
+    python3 tools/import-circles.py
     cargo clippy --all-targets -- -D warnings
     cargo clippy -p booking-frontend --target wasm32-unknown-unknown -- -D warnings
 
@@ -115,7 +117,7 @@ _web-bundle profile out:
 # EXPLAIN ANALYZE of the public event list over 100,000 events, on a throwaway database.
 [doc("Query plans of the event list over 100,000 events")]
 measure-event-list: _postgres
-    cargo build -p booking-api -p booking-persistence --features booking-persistence/test-support --bin booking-api --bin with-postgres
+    cargo build -p booking-api -p booking-local-db --bin booking-api --bin with-postgres
     "{{ target_dir }}/debug/with-postgres" bash -c 'DATABASE_URL="$TEST_DATABASE_URL" "{{ target_dir }}/debug/booking-api" migrate && psql "$TEST_DATABASE_URL" -q -f bench/event-list-100k.sql' 2>&1 | grep -E "^---|Execution Time|Index|Seq Scan|Bitmap|Sort Method"
 
 # Benchmark on this machine: pgbench (the raw database ceiling) against booking-load
@@ -124,7 +126,7 @@ measure-event-list: _postgres
 [doc("Throughput benchmark (pgbench vs booking-load storms); appends to bench/results/")]
 bench: _postgres _oha
     cargo build --release -p booking-api -p booking-concurrency
-    cargo build -p booking-persistence --features test-support --bin with-postgres
+    cargo build -p booking-local-db --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/run.sh
 
 # Live availability on this machine: what NOTIFY costs the booking transaction (pgbench:
@@ -134,7 +136,7 @@ bench: _postgres _oha
 [doc("Live-update benchmark (NOTIFY cost, booking-load ws); appends to bench/results/")]
 bench-live: _postgres _bench_tools
     cargo build --release -p booking-api -p booking-concurrency
-    cargo build -p booking-persistence --features test-support --bin with-postgres
+    cargo build -p booking-local-db --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/live.sh
 
 # Fuzz the API: schemathesis (from PyPI, into ~/.cache/booking/fuzz/venv once) against
@@ -144,7 +146,7 @@ bench-live: _postgres _bench_tools
 [doc("Fuzz the API with schemathesis against a release server")]
 fuzz: _postgres _bench_tools
     cargo build --release -p booking-api
-    cargo build -p booking-persistence --features test-support --bin with-postgres
+    cargo build -p booking-local-db --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" FUZZ_REPORTS="{{ justfile_directory() }}/target/fuzz" "{{ target_dir }}/debug/with-postgres" bench/fuzz.sh
 
 # Format the code.

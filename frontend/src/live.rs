@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use booking_dto::retry::Backoff;
 use booking_dto::{ClientMessage, ServerMessage};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -16,8 +17,11 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use crate::state::LiveCounts;
 
-const FIRST_RETRY: Duration = Duration::from_millis(500);
-const LONGEST_RETRY: Duration = Duration::from_secs(15);
+/// Exponential backoff with jitter, so a restarted server is not hit by every tab at once.
+const RECONNECT: Backoff = Backoff {
+    first: Duration::from_millis(500),
+    ceiling: Duration::from_secs(15),
+};
 
 /// One connection and the callbacks that must live as long as it does.
 struct Connection {
@@ -111,23 +115,15 @@ fn open(link: &Shared) {
     });
 }
 
-/// Exponential backoff with jitter, so a restarted server is not hit by every tab at once.
+/// Tries again after [`RECONNECT`]'s wait.
 fn retry_later(link: &Shared) {
     let delay = {
         let mut state = link.borrow_mut();
         state.failures = state.failures.saturating_add(1);
-        backoff(state.failures, js_sys::Math::random())
+        RECONNECT.delay(state.failures, js_sys::Math::random())
     };
     let link = Rc::clone(link);
     set_timeout(move || open(&link), delay);
-}
-
-/// The wait before attempt `failures + 1`: doubling from [`FIRST_RETRY`] up to
-/// [`LONGEST_RETRY`], then up to half again at random.
-fn backoff(failures: u32, random: f64) -> Duration {
-    let doubled = FIRST_RETRY.saturating_mul(1 << failures.saturating_sub(1).min(8));
-    let base = doubled.min(LONGEST_RETRY);
-    base + base.mul_f64(random.clamp(0.0, 1.0) / 2.0)
 }
 
 fn receive(link: &Shared, text: &str) {
@@ -162,19 +158,5 @@ fn subscribe(link: &Shared, event_ids: Vec<Uuid>) {
     }
     if let Ok(frame) = serde_json::to_string(&ClientMessage::Subscribe { event_ids }) {
         let _ = connection.socket.send_with_str(&frame);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_a_ceiling_with_jitter() {
-        assert_eq!(backoff(1, 0.0), Duration::from_millis(500));
-        assert_eq!(backoff(2, 0.0), Duration::from_secs(1));
-        assert_eq!(backoff(3, 0.0), Duration::from_secs(2));
-        assert_eq!(backoff(20, 0.0), LONGEST_RETRY);
-        assert_eq!(backoff(1, 1.0), Duration::from_millis(750));
     }
 }

@@ -2,16 +2,14 @@
 
 use std::time::Duration;
 
-use booking_persistence::DbPool;
-use booking_persistence::availability::AvailabilityChange;
 use booking_persistence::seed::{self, ResetScope, SEED_PASSWORD, SeedOutcome};
-use booking_persistence::{AsyncPgConnection, DbError, bookings, events, refresh_tokens};
+use booking_persistence::{AsyncPgConnection, DbPool, refresh_tokens};
 use chrono::Utc;
 
 use crate::auth::password;
+use crate::booking::BookingService;
 use crate::config::Config;
 use crate::database::Database;
-use crate::live::Live;
 use crate::startup::Application;
 
 pub async fn serve(config: &Config, database: &Database, with_seed: bool) -> anyhow::Result<()> {
@@ -21,7 +19,7 @@ pub async fn serve(config: &Config, database: &Database, with_seed: bool) -> any
         load_seed(config, &pool).await?;
     }
     let application = Application::build(config, pool.clone())?;
-    actix_web::rt::spawn(expire_abandoned_bookings(pool, application.live().clone()));
+    actix_web::rt::spawn(sweep(application.bookings().clone(), pool));
     actix_web::rt::spawn(application.stopper().stop_on_signal());
     tracing::info!("serving on http://{}", config.bind_addr);
     application.run_until_stopped().await?;
@@ -114,38 +112,25 @@ async fn warn_of_stale_demo_events(conn: &mut AsyncPgConnection) -> anyhow::Resu
 /// abandoned after `domain::lifecycle::HOLD_TTL`).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
-/// Work a crash can leave half done (pending bookings never paid, bookings of events
-/// whose cancellation stopped before releasing them), and rows of no further use
-/// (refresh tokens past their expiry).
-async fn sweep(
-    conn: &mut AsyncPgConnection,
-    now: chrono::DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, DbError> {
-    let mut changes = bookings::expire_stale(conn, now).await?;
-    changes.extend(events::release_bookings_of_cancelled_events(conn, now).await?);
-    let pruned = refresh_tokens::prune_expired(conn, now).await?;
-    if pruned > 0 {
-        tracing::info!(pruned, "deleted expired refresh tokens");
-    }
-    Ok(changes)
-}
-
-async fn expire_abandoned_bookings(pool: DbPool, live: Live) {
+/// Every `SWEEP_EVERY`: the bookings a crash can leave half done (see
+/// `BookingService::expire_abandoned`), and refresh tokens past their expiry.
+async fn sweep(bookings: BookingService, pool: DbPool) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     loop {
         ticks.tick().await;
-        let now = Utc::now();
-        let swept = match pool.get().await {
-            Ok(mut conn) => sweep(&mut conn, now).await,
+        match bookings.expire_abandoned().await {
+            Ok(0) => {}
+            Ok(tiers) => tracing::info!(tiers, "swept abandoned bookings"),
+            Err(error) => tracing::warn!(%error, "could not expire pending bookings"),
+        }
+        let pruned = match pool.get().await {
+            Ok(mut conn) => refresh_tokens::prune_expired(&mut conn, Utc::now()).await,
             Err(error) => Err(error.into()),
         };
-        match swept {
-            Ok(changes) if !changes.is_empty() => {
-                tracing::info!(tiers = changes.len(), "swept abandoned bookings");
-                live.committed(changes);
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not expire pending bookings"),
+        match pruned {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "deleted expired refresh tokens"),
+            Err(error) => tracing::warn!(%error, "could not prune refresh tokens"),
         }
     }
 }

@@ -100,55 +100,12 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let app_env = match lookup("APP_ENV").as_deref() {
-            None | Some("development") => AppEnv::Development,
-            Some("production") => AppEnv::Production,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "APP_ENV",
-                    reason: format!("`{other}` is not `development` or `production`"),
-                });
-            }
-        };
-        let jwt_secret = match (lookup("JWT_SECRET"), app_env) {
-            (Some(secret), _) if secret.len() >= MIN_JWT_SECRET_BYTES => secret.into_bytes(),
-            (_, AppEnv::Production) => return Err(ConfigError::WeakJwtSecret),
-            (Some(secret), AppEnv::Development) => {
-                tracing::warn!(
-                    "JWT_SECRET is shorter than {MIN_JWT_SECRET_BYTES} bytes; acceptable only in development"
-                );
-                secret.into_bytes()
-            }
-            (None, AppEnv::Development) => {
-                tracing::warn!(
-                    "JWT_SECRET is not set; using a random secret (sign-ins end when the server restarts)"
-                );
-                random_secret()?
-            }
-        };
-        // Shorter lifetimes are for tests and demos of the silent refresh; longer ones
-        // would widen the window of a stolen token, so the ceiling is the default.
-        let access_token_ttl = TimeDelta::seconds(parse(
-            &lookup,
-            "ACCESS_TOKEN_TTL_SECS",
-            ACCESS_TOKEN_TTL.num_seconds(),
-        )?);
-        if access_token_ttl < TimeDelta::seconds(1) || access_token_ttl > ACCESS_TOKEN_TTL {
-            return Err(ConfigError::Invalid {
-                name: "ACCESS_TOKEN_TTL_SECS",
-                reason: format!(
-                    "must be between 1 and {} seconds",
-                    ACCESS_TOKEN_TTL.num_seconds()
-                ),
-            });
-        }
-        let bcrypt_cost = parse(&lookup, "BCRYPT_COST", 12)?;
-        if !(4..=31).contains(&bcrypt_cost) {
-            return Err(ConfigError::Invalid {
-                name: "BCRYPT_COST",
-                reason: "must be between 4 and 31".into(),
-            });
-        }
+        let Security {
+            app_env,
+            jwt_secret,
+            access_token_ttl,
+            bcrypt_cost,
+        } = security(&lookup)?;
         let db_pool_size = parse(&lookup, "DB_POOL_SIZE", 16)?;
         if db_pool_size == 0 {
             return Err(ConfigError::Invalid {
@@ -208,13 +165,7 @@ impl Config {
             statement_timeout: millis(&lookup, "STATEMENT_TIMEOUT_MS", 30_000)?,
             static_dir: lookup("STATIC_DIR").map_or_else(|| "frontend/dist".into(), PathBuf::from),
             data_dir: lookup("DATA_DIR").map_or_else(|| ".data".into(), PathBuf::from),
-            live: LiveSettings {
-                heartbeat: millis(&lookup, "WS_HEARTBEAT_MS", 10_000)?,
-                client_timeout: millis(&lookup, "WS_CLIENT_TIMEOUT_MS", 30_000)?,
-                queue: parse(&lookup, "WS_CLIENT_QUEUE", 64_usize)?.max(1),
-                min_interval: Duration::from_millis(parse(&lookup, "WS_MIN_INTERVAL_MS", 100)?),
-                resync: millis(&lookup, "WS_RESYNC_MS", 30_000)?,
-            },
+            live: live_settings(&lookup)?,
         })
     }
 
@@ -241,6 +192,82 @@ impl Config {
         let own = self.public_url.as_deref().and_then(|url| origin(url).ok());
         self.cors_origins.iter().cloned().chain(own).collect()
     }
+}
+
+/// Who the server is and how it signs people in.
+struct Security {
+    app_env: AppEnv,
+    jwt_secret: Vec<u8>,
+    access_token_ttl: TimeDelta,
+    bcrypt_cost: u32,
+}
+
+fn security(lookup: &impl Fn(&str) -> Option<String>) -> Result<Security, ConfigError> {
+    let app_env = match lookup("APP_ENV").as_deref() {
+        None | Some("development") => AppEnv::Development,
+        Some("production") => AppEnv::Production,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "APP_ENV",
+                reason: format!("`{other}` is not `development` or `production`"),
+            });
+        }
+    };
+    let jwt_secret = match (lookup("JWT_SECRET"), app_env) {
+        (Some(secret), _) if secret.len() >= MIN_JWT_SECRET_BYTES => secret.into_bytes(),
+        (_, AppEnv::Production) => return Err(ConfigError::WeakJwtSecret),
+        (Some(secret), AppEnv::Development) => {
+            tracing::warn!(
+                "JWT_SECRET is shorter than {MIN_JWT_SECRET_BYTES} bytes; acceptable only in development"
+            );
+            secret.into_bytes()
+        }
+        (None, AppEnv::Development) => {
+            tracing::warn!(
+                "JWT_SECRET is not set; using a random secret (sign-ins end when the server restarts)"
+            );
+            random_secret()?
+        }
+    };
+    // Shorter lifetimes are for tests and demos of the silent refresh; longer ones
+    // would widen the window of a stolen token, so the ceiling is the default.
+    let access_token_ttl = TimeDelta::seconds(parse(
+        lookup,
+        "ACCESS_TOKEN_TTL_SECS",
+        ACCESS_TOKEN_TTL.num_seconds(),
+    )?);
+    if access_token_ttl < TimeDelta::seconds(1) || access_token_ttl > ACCESS_TOKEN_TTL {
+        return Err(ConfigError::Invalid {
+            name: "ACCESS_TOKEN_TTL_SECS",
+            reason: format!(
+                "must be between 1 and {} seconds",
+                ACCESS_TOKEN_TTL.num_seconds()
+            ),
+        });
+    }
+    let bcrypt_cost = parse(lookup, "BCRYPT_COST", 12)?;
+    if !(4..=31).contains(&bcrypt_cost) {
+        return Err(ConfigError::Invalid {
+            name: "BCRYPT_COST",
+            reason: "must be between 4 and 31".into(),
+        });
+    }
+    Ok(Security {
+        app_env,
+        jwt_secret,
+        access_token_ttl,
+        bcrypt_cost,
+    })
+}
+
+fn live_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<LiveSettings, ConfigError> {
+    Ok(LiveSettings {
+        heartbeat: millis(lookup, "WS_HEARTBEAT_MS", 10_000)?,
+        client_timeout: millis(lookup, "WS_CLIENT_TIMEOUT_MS", 30_000)?,
+        queue: parse(lookup, "WS_CLIENT_QUEUE", 64_usize)?.max(1),
+        min_interval: Duration::from_millis(parse(lookup, "WS_MIN_INTERVAL_MS", 100)?),
+        resync: millis(lookup, "WS_RESYNC_MS", 30_000)?,
+    })
 }
 
 /// The origin (`scheme://host[:port]`) of an http(s) URL.

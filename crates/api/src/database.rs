@@ -2,8 +2,8 @@
 //! under `DATA_DIR/postgres` (or, where its server user cannot go, under
 //! `RELOCATED_CLUSTERS`), created on first use and stopped with the server.
 
+use booking_local_db::{ClusterOptions, LauncherError, LocalCluster, PgBinaries};
 use booking_persistence::database_admin::{self, database_url, redact_password};
-use booking_persistence::local_pg::{ClusterOptions, LauncherError, LocalCluster, PgBinaries};
 use booking_persistence::migrate;
 use booking_persistence::pool::{self, DbPool, PoolSettings};
 

@@ -21,7 +21,6 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
 use crate::problem::ApiError;
-use crate::state::AppState;
 
 /// `count` requests per `per`, written `20/60s` in the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,9 +167,10 @@ pub async fn per_address(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // Its own app data, not the whole state: the limits know nothing of what they guard.
     let refused = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.limits.check_address(req.request()).err());
+        .app_data::<web::Data<RateLimits>>()
+        .and_then(|limits| limits.check_address(req.request()).err());
     match refused {
         Some(error) => Ok(req.error_response(error).map_into_right_body()),
         None => next

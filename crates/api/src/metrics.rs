@@ -155,119 +155,149 @@ pub struct Metrics {
     pub database: DatabaseMetrics,
 }
 
-impl Metrics {
-    pub fn new() -> Arc<Self> {
-        let live = LiveMetrics::default();
-        let mut registry = Registry::with_prefix("booking");
+impl LiveMetrics {
+    fn register(&self, registry: &mut Registry) {
         registry.register(
             "ws_clients",
             "WebSocket clients connected to this instance",
-            live.clients.clone(),
+            self.clients.clone(),
         );
         registry.register(
             "ws_messages_sent",
             "Messages written to WebSocket clients",
-            live.messages_sent.clone(),
+            self.messages_sent.clone(),
         );
         registry.register(
             "ws_clients_dropped",
             "WebSocket clients the server disconnected, by reason",
-            live.dropped.clone(),
+            self.dropped.clone(),
         );
         registry.register(
             "availability_notices_sent",
             "NOTIFY messages this instance published",
-            live.notices_sent.clone(),
+            self.notices_sent.clone(),
         );
         registry.register(
             "availability_notices_heard",
             "NOTIFY messages from other instances",
-            live.notices_heard.clone(),
+            self.notices_heard.clone(),
         );
         registry.register(
             "availability_listener_reconnects",
             "Times the LISTEN connection was lost and opened again",
-            live.listener_reconnects.clone(),
+            self.listener_reconnects.clone(),
         );
         registry.register(
             "availability_listening",
             "1 while this instance hears other instances' changes",
-            live.listening.clone(),
+            self.listening.clone(),
         );
         registry.register(
             "live_tiers_tracked",
             "Tiers whose latest count this instance keeps for its WebSocket clients",
-            live.tiers_tracked.clone(),
+            self.tiers_tracked.clone(),
         );
-        let batches = BatchMetrics::default();
+    }
+}
+
+impl BatchMetrics {
+    fn register(&self, registry: &mut Registry) {
         registry.register(
             "batches",
             "Booking transactions of the group commit",
-            batches.batches.clone(),
+            self.batches.clone(),
         );
         registry.register(
             "batched_requests",
             "Booking requests decided in those transactions",
-            batches.requests.clone(),
+            self.requests.clone(),
         );
         registry.register(
             "batch_duration_seconds",
             "Time of a group-commit transaction, from asking for a connection to its commit",
-            batches.seconds.clone(),
+            self.seconds.clone(),
         );
-        let http = HttpMetrics::default();
+    }
+}
+
+impl HttpMetrics {
+    fn register(&self, registry: &mut Registry) {
         registry.register(
             "http_requests",
             "HTTP requests answered, by route template, method and status",
-            http.requests.clone(),
+            self.requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
             "Time from a request's arrival to its response, by route template and method",
-            http.seconds.clone(),
+            self.seconds.clone(),
         );
-        let bookings = BookingMetrics::default();
+    }
+}
+
+impl BookingMetrics {
+    fn register(&self, registry: &mut Registry) {
         registry.register(
             "bookings_confirmed",
             "Bookings made (an Idempotency-Key replay is not a new one)",
-            bookings.confirmed.clone(),
+            self.confirmed.clone(),
         );
         registry.register(
             "bookings_rejected",
             "Booking requests refused, by the problem code of the answer",
-            bookings.rejected.clone(),
+            self.rejected.clone(),
         );
-        let database = DatabaseMetrics::default();
+    }
+}
+
+impl DatabaseMetrics {
+    fn register(&self, registry: &mut Registry) {
         registry.register(
             "db_pool_max_connections",
             "Connections the pool may open",
-            database.pool_max.clone(),
+            self.pool_max.clone(),
         );
         registry.register(
             "db_pool_connections",
             "Connections the pool holds open",
-            database.pool_open.clone(),
+            self.pool_open.clone(),
         );
         registry.register(
             "db_pool_connections_in_use",
             "Pooled connections lent to a request",
-            database.pool_in_use.clone(),
+            self.pool_in_use.clone(),
         );
         registry.register(
             "db_pool_waiting",
             "Requests waiting for a pooled connection",
-            database.pool_waiting.clone(),
+            self.pool_waiting.clone(),
         );
         registry.register(
             "db_lock_timeouts",
             "Requests answered 503 because a row lock was not granted within LOCK_TIMEOUT_MS",
-            database.lock_timeouts.clone(),
+            self.lock_timeouts.clone(),
         );
         registry.register(
             "db_statements_cancelled",
             "Requests answered 503 because the database cancelled a statement (timeout or operator)",
-            database.statements_cancelled.clone(),
+            self.statements_cancelled.clone(),
         );
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::with_prefix("booking");
+        let live = LiveMetrics::default();
+        live.register(&mut registry);
+        let batches = BatchMetrics::default();
+        batches.register(&mut registry);
+        let http = HttpMetrics::default();
+        http.register(&mut registry);
+        let bookings = BookingMetrics::default();
+        bookings.register(&mut registry);
+        let database = DatabaseMetrics::default();
+        database.register(&mut registry);
         Arc::new(Self {
             registry,
             live,

@@ -1,11 +1,19 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes,
 //! served at `/api/openapi.json` with a browsable page at `/api/docs`.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use actix_web::ResponseError;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::problem::ApiError;
 use crate::routes::{auth, bookings, events, health, live, organizer};
 
 #[derive(OpenApi)]
@@ -158,7 +166,7 @@ pub fn docs() -> SwaggerUi {
 }
 
 /// The methods the document declares for each path, as an `Allow` header value.
-pub fn allowed_methods() -> std::collections::HashMap<String, String> {
+pub fn allowed_methods() -> HashMap<String, String> {
     ApiDoc::openapi()
         .paths
         .paths
@@ -177,4 +185,27 @@ pub fn allowed_methods() -> std::collections::HashMap<String, String> {
             (path, methods.join(", "))
         })
         .collect()
+}
+
+/// The `Allow` header of each documented path, read from the OpenAPI document once so
+/// it cannot drift from the routes it describes.
+static ALLOWED: LazyLock<HashMap<String, String>> = LazyLock::new(allowed_methods);
+
+/// actix answers a known path with the wrong method by an empty 405; give it a problem
+/// body and the `Allow` header HTTP requires.
+pub fn method_not_allowed<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (request, _) = response.into_parts();
+    let mut problem = ApiError::MethodNotAllowed.error_response();
+    if let Some(allow) = request
+        .match_pattern()
+        .and_then(|pattern| ALLOWED.get(&pattern))
+        .and_then(|allow| HeaderValue::from_str(allow).ok())
+    {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, problem).map_into_right_body(),
+    ))
 }

@@ -51,6 +51,7 @@ pub struct Application {
     port: u16,
     server: Server,
     live: Live,
+    bookings: BookingService,
 }
 
 impl Application {
@@ -81,7 +82,7 @@ impl Application {
                 secure_cookies: config.secure_cookies(),
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
             }),
-            bookings,
+            bookings: bookings.clone(),
             live: live.clone(),
             metrics,
         };
@@ -95,7 +96,7 @@ impl Application {
             let app = App::new()
                 .wrap(
                     ErrorHandlers::new()
-                        .handler(StatusCode::METHOD_NOT_ALLOWED, routes::method_not_allowed),
+                        .handler(StatusCode::METHOD_NOT_ALLOWED, openapi::method_not_allowed),
                 )
                 .wrap(Condition::new(
                     !allowed_origins.is_empty(),
@@ -105,6 +106,7 @@ impl Application {
                 // Outermost: sees every answer, the error handlers' included.
                 .wrap(from_fn(telemetry::observe))
                 .app_data(web::Data::new(state.clone()))
+                .app_data(web::Data::from(Arc::clone(&state.limits)))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .service(web::resource("/health").get(routes::health::health))
                 .service(web::resource("/ready").get(routes::health::ready))
@@ -126,7 +128,12 @@ impl Application {
         // otherwise hold the grace period to its end and then drop without a word.
         .disable_signals()
         .run();
-        Ok(Self { port, server, live })
+        Ok(Self {
+            port,
+            server,
+            live,
+            bookings,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -136,6 +143,11 @@ impl Application {
     /// Where work outside a request announces committed changes of availability.
     pub fn live(&self) -> &Live {
         &self.live
+    }
+
+    /// The booking service, for the sweeper.
+    pub fn bookings(&self) -> &BookingService {
+        &self.bookings
     }
 
     /// What stops this server gracefully.

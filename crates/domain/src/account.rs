@@ -194,6 +194,13 @@ text_enum! {
     }
 }
 
+/// The person asking: who they are and what role they act in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: uuid::Uuid,
+    pub role: Role,
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

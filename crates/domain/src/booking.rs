@@ -22,12 +22,6 @@ text_enum! {
     }
 }
 
-impl BookingStatus {
-    /// Statuses whose items count as sold: against the tier (conservation) and against
-    /// the buyer's per-event limit.
-    pub const HOLDING: [BookingStatus; 2] = [Self::Pending, Self::Confirmed];
-}
-
 /// A booking is a shopping cart, not a bulk import.
 pub const MAX_ITEMS_PER_BOOKING: usize = 20;
 

@@ -4,7 +4,6 @@
 pub mod account;
 pub mod batch;
 pub mod booking;
-pub mod cancellation;
 pub mod event;
 pub mod lifecycle;
 pub mod organizing;
@@ -15,15 +14,15 @@ mod text_enum;
 pub mod validation;
 
 pub use account::{
-    Email, EmailError, NewAccount, Password, PasswordError, Role, UnknownRole, UserName,
+    Actor, Email, EmailError, NewAccount, Password, PasswordError, Role, UnknownRole, UserName,
     UserNameError,
 };
 pub use booking::{
     BookingPlan, BookingRejection, BookingRequest, BookingStatus, ItemTarget, LockedTier,
     PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus, UnresolvedItem,
 };
-pub use cancellation::{Actor, CancelRejection};
 pub use event::{EventStatus, UnknownEventStatus};
+pub use lifecycle::CancelRejection;
 pub use pagination::Pagination;
 pub use reference::{BookingReference, InvalidReference};
 pub use refresh::{RefreshRejection, RefreshTokenState};

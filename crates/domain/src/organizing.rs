@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::account::Actor;
 use crate::account::Role;
-use crate::cancellation::Actor;
 use crate::event::EventStatus;
 use crate::validation::ValidationErrors;
 

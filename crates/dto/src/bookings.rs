@@ -58,6 +58,9 @@ pub struct Booking {
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub items: Vec<BookingItem>,
+    /// Whether its buyer may cancel it now (the server's booking lifecycle decides; the
+    /// web app offers Cancel exactly when this is true).
+    pub can_cancel: bool,
 }
 
 /// Query of `GET /bookings`.

@@ -7,6 +7,7 @@ pub mod events;
 pub mod health;
 pub mod live;
 pub mod problem;
+pub mod retry;
 
 pub use auth::{AuthResponse, LoginRequest, RegisterRequest, Role, User};
 pub use bookings::{

@@ -7,15 +7,12 @@ pub mod bookings;
 pub mod database_admin;
 pub mod error;
 pub mod events;
-pub mod local_pg;
 pub mod migrate;
 pub mod notifications;
 pub mod pool;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod seed;
-#[cfg(feature = "test-support")]
-pub mod test_db;
 pub mod users;
 
 pub use diesel_async::AsyncPgConnection;

@@ -15,9 +15,9 @@
 use std::collections::HashMap;
 
 use booking_domain::{BookingReference, BookingRequest, BookingStatus, RawItem};
+use booking_local_db::test_db::TestDatabase;
 use booking_persistence::bookings::{BatchOutcome, CreateBookingError, Idempotency, Order};
 use booking_persistence::database_admin;
-use booking_persistence::test_db::TestDatabase;
 use chrono::Utc;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};

@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
+use booking_local_db::test_db::TestDatabase;
 use booking_persistence::DbError;
 use booking_persistence::pool::{PoolSettings, build_pool, ping};
-use booking_persistence::test_db::TestDatabase;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;

@@ -8,9 +8,9 @@
     reason = "test code, helpers included, fails loudly"
 )]
 
+use booking_local_db::test_db::TestDatabase;
 use booking_persistence::database_admin;
 use booking_persistence::seed::{self, SeedOutcome};
-use booking_persistence::test_db::TestDatabase;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};

@@ -284,7 +284,7 @@ fn BookingCard(booking: Booking, to_cancel: RwSignal<Option<Booking>>) -> impl I
         })
         .collect::<Vec<_>>();
     let reference = booking.reference.clone();
-    let cancellable = status == BookingStatus::Confirmed;
+    let cancellable = booking.can_cancel;
     view! {
         <article class="booking" aria-labelledby=labelled_by>
             <header class="booking-header">

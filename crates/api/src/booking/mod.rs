@@ -15,7 +15,7 @@ use booking_persistence::bookings::{
     self, BatchOutcome, BookingRecord, CancelBookingError, CreateBookingError, CreatedBooking,
     Order, SettleError,
 };
-use booking_persistence::{DbError, DbPool};
+use booking_persistence::{DbError, DbPool, events};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -174,6 +174,19 @@ impl BookingService {
                 Err(BookError::PaymentDeclined)
             }
         }
+    }
+
+    /// Finishes what a crash can leave half done, and publishes the tickets it returned:
+    /// pending bookings never paid within `lifecycle::HOLD_TTL` expire, and bookings of
+    /// events whose cancellation stopped before releasing them are cancelled.
+    pub async fn expire_abandoned(&self) -> Result<usize, DbError> {
+        let now = Utc::now();
+        let mut conn = self.pool.get().await?;
+        let mut changes = bookings::expire_stale(&mut conn, now).await?;
+        changes.extend(events::release_bookings_of_cancelled_events(&mut conn, now).await?);
+        let tiers = changes.len();
+        self.live.committed(changes);
+        Ok(tiers)
     }
 
     /// Cancels the booking `id` for `actor` and returns its tickets.

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use booking_dto::retry::Backoff;
 use booking_persistence::availability::{self, AvailabilityChange};
 use booking_persistence::notifications::Listener;
 use booking_persistence::{DbError, DbPool};
@@ -28,9 +29,11 @@ use crate::metrics::LiveMetrics;
 
 /// How the listening connection shows in `pg_stat_activity`.
 pub const APPLICATION_NAME: &str = "booking-api-live";
-/// Waits between attempts to reconnect, doubling up to the last.
-const RETRY_FIRST: Duration = Duration::from_millis(100);
-const RETRY_LAST: Duration = Duration::from_secs(5);
+/// Waits between attempts to reconnect (the rule the web app's live feed follows too).
+const RETRY: Backoff = Backoff {
+    first: Duration::from_millis(100),
+    ceiling: Duration::from_secs(5),
+};
 /// Events per catch-up query.
 const EVENTS_PER_READ: usize = 1_000;
 
@@ -53,7 +56,7 @@ pub struct Bus {
 
 /// Runs until the process stops.
 pub async fn run(mut bus: Bus) {
-    let mut retry = RETRY_FIRST;
+    let mut failures = 0_u32;
     let mut connected_before = false;
     loop {
         match Listener::open(&bus.pool, CHANNEL, APPLICATION_NAME).await {
@@ -63,7 +66,7 @@ pub async fn run(mut bus: Bus) {
                     tracing::info!("listening for availability changes again");
                 }
                 connected_before = true;
-                retry = RETRY_FIRST;
+                failures = 0;
                 bus.listening.send_replace(true);
                 bus.metrics.listening.set(1);
                 let served = bus.serve(listener).await;
@@ -77,9 +80,12 @@ pub async fn run(mut bus: Bus) {
                 }
             }
             Err(error) => {
+                failures = failures.saturating_add(1);
+                // Instances that lost the same server come back spread out.
+                let random = f64::from(getrandom::u32().unwrap_or(0)) / f64::from(u32::MAX);
+                let retry = RETRY.delay(failures, random);
                 tracing::warn!(%error, retry_ms = retry.as_millis(), "cannot listen for availability changes yet");
                 tokio::time::sleep(retry).await;
-                retry = (retry * 2).min(RETRY_LAST);
             }
         }
     }

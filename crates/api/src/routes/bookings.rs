@@ -247,6 +247,7 @@ pub fn to_dto(booking: &BookingRecord) -> Booking {
         currency: booking.currency.clone(),
         created_at: booking.created_at,
         cancelled_at: booking.cancelled_at,
+        can_cancel: lifecycle::can_cancel(booking.status),
         items: booking
             .items
             .iter()

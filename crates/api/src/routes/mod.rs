@@ -7,18 +7,12 @@ pub mod health;
 pub mod live;
 pub mod organizer;
 
-use std::collections::HashMap;
-use std::sync::LazyLock;
-
-use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{ErrorHandlerResponse, from_fn};
-use actix_web::{ResponseError, web};
+use actix_web::middleware::from_fn;
+use actix_web::web;
 use booking_domain::Pagination;
 use booking_dto::{Page, PageMeta};
 
 use crate::limits;
-use crate::openapi;
 use crate::problem::ApiError;
 
 /// `/api/v1/...`
@@ -78,29 +72,6 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
 /// Unknown API paths answer with a problem document, never with the web app's HTML.
 pub async fn api_not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound("No API endpoint at this path.".into()))
-}
-
-/// The `Allow` header of each documented path, read from the OpenAPI document once so
-/// it cannot drift from the routes it describes.
-static ALLOWED: LazyLock<HashMap<String, String>> = LazyLock::new(openapi::allowed_methods);
-
-/// actix answers a known path with the wrong method by an empty 405; give it a problem
-/// body and the `Allow` header HTTP requires.
-pub fn method_not_allowed<B>(
-    response: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let (request, _) = response.into_parts();
-    let mut problem = ApiError::MethodNotAllowed.error_response();
-    if let Some(allow) = request
-        .match_pattern()
-        .and_then(|pattern| ALLOWED.get(&pattern))
-        .and_then(|allow| HeaderValue::from_str(allow).ok())
-    {
-        problem.headers_mut().insert(header::ALLOW, allow);
-    }
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(request, problem).map_into_right_body(),
-    ))
 }
 
 /// One page of a list with its `meta` block.

@@ -479,7 +479,7 @@ async fn cancel(app: &crate::helpers::TestApp, token: &str, id: uuid::Uuid) -> r
 }
 
 #[tokio::test]
-async fn cancelling_returns_the_tickets_and_a_second_cancel_is_409() {
+async fn cancelling_returns_the_tickets_and_a_second_cancel_is_409_as_can_cancel_said() {
     let app = spawn_app().await;
     let event = app
         .create_event(&EventSpec::published(
@@ -496,12 +496,15 @@ async fn cancelling_returns_the_tickets_and_a_second_cancel_is_409() {
         )
         .await;
     assert_eq!(app.remaining(event.tier_ids[0]).await, 2);
+    // What the buyer may do next travels with the booking: the web app asks this.
+    assert!(booking.can_cancel);
 
     let response = cancel(&app, &buyer.token, booking.id).await;
     assert_eq!(response.status(), StatusCode::OK);
     let cancelled: Booking = response.json().await.unwrap();
     assert_eq!(cancelled.status, BookingStatus::Cancelled);
     assert!(cancelled.cancelled_at.is_some());
+    assert!(!cancelled.can_cancel);
     assert_eq!(app.remaining(event.tier_ids[0]).await, 5);
 
     let again = cancel(&app, &buyer.token, booking.id).await;

@@ -5,7 +5,7 @@
 //! holding a tier another one needs. Two simultaneous cancels of one booking queue on
 //! its row; the second then sees `cancelled` and returns the tickets no second time.
 
-use booking_domain::cancellation::check_cancel;
+use booking_domain::lifecycle::{Fate, check_cancel};
 use booking_domain::{Actor, BookingStatus, CancelRejection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -64,8 +64,9 @@ pub async fn cancel(
             .distinct()
             .load(conn)
             .await?;
-        check_cancel(actor, owner, &organizers, status).map_err(CancelBookingError::Rejected)?;
-        let changes = release(conn, booking_id, now).await?;
+        let fate = check_cancel(actor, owner, &organizers, status)
+            .map_err(CancelBookingError::Rejected)?;
+        let changes = release(conn, booking_id, fate, now).await?;
         let booking = super::find(conn, booking_id)
             .await?
             .ok_or(CancelBookingError::NotFound)?;
@@ -74,16 +75,27 @@ pub async fn cancel(
     .await
 }
 
-/// Marks a locked, holding booking cancelled and puts its tickets back.
+/// Carries out a cancellation the domain decided (`lifecycle::cancel`) for a locked
+/// booking: its new status, stamped with the time, and its tickets back.
 pub(crate) async fn release(
     conn: &mut AsyncPgConnection,
     booking_id: Uuid,
+    fate: Fate,
     now: DateTime<Utc>,
 ) -> Result<Vec<AvailabilityChange>, DbError> {
-    let changes = return_tickets(conn, booking_id, now).await?;
+    let Fate::Becomes(status) = fate else {
+        return Err(DbError::Corrupt(format!(
+            "a cancellation of booking {booking_id} would delete it"
+        )));
+    };
+    let changes = if fate.returns_tickets() {
+        return_tickets(conn, booking_id, now).await?
+    } else {
+        Vec::new()
+    };
     diesel::update(bookings::table.find(booking_id))
         .set((
-            bookings::status.eq(BookingStatus::Cancelled.as_str()),
+            bookings::status.eq(status.as_str()),
             bookings::cancelled_at.eq(now),
         ))
         .execute(conn)

@@ -75,10 +75,8 @@ async fn settle(
             .await
             .optional()?
             .ok_or(SettleError::NotFound)?;
-        let status: BookingStatus = status
-            .parse()
-            .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))?;
-        let fate = lifecycle::settle(status, settlement).map_err(SettleError::NoLongerPending)?;
+        let fate = lifecycle::settle(parse_status(booking_id, &status)?, settlement)
+            .map_err(SettleError::NoLongerPending)?;
         let changes = apply(conn, booking_id, fate, now).await?;
         let status = match fate {
             Fate::Becomes(status) => Some(status),
@@ -89,35 +87,38 @@ async fn settle(
     .await
 }
 
-/// Carries out what the domain decided for a locked pending booking.
+fn parse_status(booking_id: Uuid, status: &str) -> Result<BookingStatus, DbError> {
+    status
+        .parse()
+        .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))
+}
+
+/// Carries out what the domain decided for a locked booking.
 async fn apply(
     conn: &mut AsyncPgConnection,
     booking_id: Uuid,
     fate: Fate,
     now: DateTime<Utc>,
 ) -> Result<Vec<AvailabilityChange>, SettleError> {
+    let changes = if fate.returns_tickets() {
+        return_tickets(conn, booking_id, now).await?
+    } else {
+        Vec::new()
+    };
     match fate {
         Fate::Becomes(status) => {
-            // Tickets stay sold only while the booking holds them.
-            let changes = if BookingStatus::HOLDING.contains(&status) {
-                Vec::new()
-            } else {
-                return_tickets(conn, booking_id, now).await?
-            };
             diesel::update(bookings::table.find(booking_id))
                 .set(bookings::status.eq(status.as_str()))
                 .execute(conn)
                 .await?;
-            Ok(changes)
         }
         Fate::Discarded => {
-            let changes = return_tickets(conn, booking_id, now).await?;
             diesel::delete(bookings::table.find(booking_id))
                 .execute(conn)
                 .await?;
-            Ok(changes)
         }
     }
+    Ok(changes)
 }
 
 /// Expires pending bookings created before `lifecycle::abandoned_before(now)` (a crash
@@ -132,21 +133,25 @@ pub async fn expire_stale(
     loop {
         let expired = conn
             .transaction(async |conn| {
-                let Some(booking_id) = bookings::table
-                    .filter(bookings::status.eq(BookingStatus::Pending.as_str()))
+                let Some((booking_id, status)) = bookings::table
+                    .filter(
+                        bookings::status
+                            .eq_any(lifecycle::AWAITING_PAYMENT.map(BookingStatus::as_str)),
+                    )
                     .filter(bookings::created_at.lt(cutoff))
                     .order(bookings::created_at)
-                    .select(bookings::id)
+                    .select((bookings::id, bookings::status))
                     .for_update()
                     .skip_locked()
-                    .first::<Uuid>(conn)
+                    .first::<(Uuid, String)>(conn)
                     .await
                     .optional()?
                 else {
                     return Ok::<_, SettleError>(None);
                 };
-                let fate = lifecycle::settle(BookingStatus::Pending, Settlement::Abandoned)
-                    .map_err(SettleError::NoLongerPending)?;
+                let fate =
+                    lifecycle::settle(parse_status(booking_id, &status)?, Settlement::Abandoned)
+                        .map_err(SettleError::NoLongerPending)?;
                 Ok(Some(apply(conn, booking_id, fate, now).await?))
             })
             .await

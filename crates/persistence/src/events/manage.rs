@@ -4,6 +4,7 @@
 //! event's tier rows before committing: a booking transaction reads the event only after
 //! it holds its tier locks, so it either finished before the change or sees it.
 
+use booking_domain::lifecycle;
 use booking_domain::organizing::{
     self, CapacityBelowSold, EventChanges, ExistingTier, LifecycleRejection, NewEvent, NewTier,
     RemoveTierRejection, TierChanges,
@@ -283,7 +284,7 @@ async fn release_bookings_of(
     let holding: Vec<Uuid> = bookings::table
         .inner_join(booking_items::table)
         .filter(booking_items::event_id.eq(event_id))
-        .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
+        .filter(bookings::status.eq_any(lifecycle::HOLDING.map(BookingStatus::as_str)))
         .select(bookings::id)
         .distinct()
         .load(conn)
@@ -298,11 +299,13 @@ async fn release_bookings_of(
                     .for_update()
                     .first(conn)
                     .await?;
+                let status: BookingStatus = status
+                    .parse()
+                    .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))?;
                 // A buyer may have cancelled it in the meantime.
-                if BookingStatus::HOLDING.iter().any(|s| s.as_str() == status) {
-                    release(conn, booking_id, now).await
-                } else {
-                    Ok(Vec::new())
+                match lifecycle::cancel(status) {
+                    Ok(fate) => release(conn, booking_id, fate, now).await,
+                    Err(_) => Ok(Vec::new()),
                 }
             })
             .await?;
@@ -321,7 +324,7 @@ pub async fn release_bookings_of_cancelled_events(
         .inner_join(bookings::table)
         .inner_join(events::table.on(events::id.eq(booking_items::event_id)))
         .filter(events::status.eq(EventStatus::Cancelled.as_str()))
-        .filter(bookings::status.eq_any(BookingStatus::HOLDING.map(BookingStatus::as_str)))
+        .filter(bookings::status.eq_any(lifecycle::HOLDING.map(BookingStatus::as_str)))
         .select(booking_items::event_id)
         .distinct()
         .load(conn)

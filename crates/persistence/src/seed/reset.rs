@@ -7,6 +7,7 @@
 //! returned), then creates them afresh with dates ahead of now. Other events, accounts
 //! and bookings are left alone, unless everything is asked for.
 
+use booking_domain::lifecycle;
 use booking_domain::{BookingStatus, EventStatus};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -78,7 +79,7 @@ async fn remove_demo_events(conn: &mut AsyncPgConnection) -> Result<usize, DbErr
     if ids.is_empty() {
         return Ok(0);
     }
-    let holding: Vec<&str> = BookingStatus::HOLDING.map(BookingStatus::as_str).to_vec();
+    let holding: Vec<&str> = lifecycle::HOLDING.map(BookingStatus::as_str).to_vec();
     // Tickets these bookings hold of other events go back first, tiers locked in id
     // order like every other writer of them.
     diesel::sql_query(

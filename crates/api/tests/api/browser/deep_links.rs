@@ -30,14 +30,19 @@ async fn visit_at_each_width(
         browser
             .screenshot(&format!("deep-link-{who}-{}-{width}", route.slug()))
             .await;
-        failures.extend(
-            browser
-                .errors_logged()
-                .await
-                .into_iter()
-                .map(|error| format!("{what}: the browser logged {error}")),
-        );
+        note_logged_errors(browser, &what, failures).await;
     }
+}
+
+/// Adds what the browser logged as an error since the last look to `failures`.
+async fn note_logged_errors(browser: &Browser, what: &str, failures: &mut Vec<String>) {
+    failures.extend(
+        browser
+            .errors_logged()
+            .await
+            .into_iter()
+            .map(|error| format!("{what}: the browser logged {error}")),
+    );
 }
 
 #[tokio::test]
@@ -57,13 +62,7 @@ async fn every_route_opened_by_its_address_signed_out_answers_and_sign_in_return
             browser.submit_sign_in("organizer@example.com").await;
             let what = format!("signing in on the way to {route}");
             wait_for_landing(&browser, &what, &address, &Landing::Here, since).await;
-            failures.extend(
-                browser
-                    .errors_logged()
-                    .await
-                    .into_iter()
-                    .map(|error| format!("{what}: the browser logged {error}")),
-            );
+            note_logged_errors(&browser, &what, &mut failures).await;
         }
         browser.quit().await;
     }

@@ -4,7 +4,7 @@
 //! (`frontend/UI.md`). Screenshots land in `<target dir>/screenshots/`.
 //!
 //! Run them alone (after `just frontend`, or with `STATIC_DIR` naming another build):
-//! `cargo build -p booking-persistence --features test-support --bin with-postgres`, then
+//! `cargo build -p booking-local-db --bin with-postgres`, then
 //! `<target dir>/debug/with-postgres cargo test -p booking-api --test api browser::`.
 
 mod accessibility;

@@ -10,8 +10,8 @@
 
 use std::net::TcpStream;
 
+use booking_local_db::{ClusterOptions, LauncherError, LocalCluster, PgBinaries};
 use booking_persistence::database_admin;
-use booking_persistence::local_pg::{ClusterOptions, LauncherError, LocalCluster, PgBinaries};
 use diesel_async::SimpleAsyncConnection;
 
 fn options(root: &std::path::Path) -> ClusterOptions {

@@ -1,5 +1,7 @@
-//! A private PostgreSQL server built from the machine's own PostgreSQL binaries, for
-//! development (`booking-api serve` without `DATABASE_URL`) and for the test suite.
+//! PostgreSQL for development and tests, apart from the repositories: a private server
+//! built from the machine's own PostgreSQL binaries, for development (`booking-api serve`
+//! without `DATABASE_URL`) and for the test suite (`with-postgres`), and throwaway test
+//! databases ([`test_db`]).
 //!
 //! No crate fits: `postgresql_embedded` downloads binaries and refuses root, `pgtemp`
 //! only makes throwaway clusters. This module finds `initdb` and `postgres`, creates a
@@ -10,6 +12,7 @@ mod binaries;
 mod cluster;
 mod location;
 mod run_as;
+pub mod test_db;
 
 pub use binaries::PgBinaries;
 pub use cluster::{ClusterOptions, LocalCluster};

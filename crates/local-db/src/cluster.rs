@@ -44,9 +44,7 @@ pub struct LocalCluster {
     password: String,
     root: PathBuf,
     /// For `start_again`.
-    #[cfg(feature = "test-support")]
     binaries: PgBinaries,
-    #[cfg(feature = "test-support")]
     options: ClusterOptions,
 }
 
@@ -74,9 +72,7 @@ impl LocalCluster {
                         port,
                         password,
                         root,
-                        #[cfg(feature = "test-support")]
                         binaries: binaries.clone(),
-                        #[cfg(feature = "test-support")]
                         options: options.clone(),
                     });
                 }
@@ -119,14 +115,12 @@ impl LocalCluster {
 
     /// Stops the server but keeps its folder and port: a database outage, as clients
     /// see one. [`start_again`](Self::start_again) ends it.
-    #[cfg(feature = "test-support")]
     pub fn stop_for_now(&mut self) -> Result<(), LauncherError> {
         self.shutdown()
     }
 
     /// Starts a server stopped by [`stop_for_now`](Self::stop_for_now) again, on the
     /// same port, so the same URLs reach it.
-    #[cfg(feature = "test-support")]
     pub fn start_again(&mut self) -> Result<(), LauncherError> {
         if self.child.is_none() {
             let user = ServerUser::for_current_process()?;

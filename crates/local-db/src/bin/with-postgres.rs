@@ -8,8 +8,8 @@ use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
-use booking_persistence::local_pg::{ClusterOptions, LocalCluster, PgBinaries};
-use booking_persistence::test_db::TEST_DATABASE_URL;
+use booking_local_db::test_db::TEST_DATABASE_URL;
+use booking_local_db::{ClusterOptions, LocalCluster, PgBinaries};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sigaction};
 use nix::unistd::Pid;
 

@@ -7,9 +7,9 @@ use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::database_admin::{self, AdminError, database_url};
-use crate::error::DbError;
-use crate::migrate::{self, MigrationError};
+use booking_persistence::DbError;
+use booking_persistence::database_admin::{self, AdminError, database_url};
+use booking_persistence::migrate::{self, MigrationError};
 
 /// Names the server tests create their databases on; `with-postgres` sets it.
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
