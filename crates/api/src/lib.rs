@@ -11,6 +11,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod organizing;
 pub mod payment;
 pub mod problem;
 pub mod query;

@@ -18,6 +18,7 @@ use crate::limits::RateLimits;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::openapi;
+use crate::organizing::Organizing;
 use crate::payment::{InstantApproval, PaymentGateway, SimulatedGateway};
 use crate::routes;
 use crate::security;
@@ -73,6 +74,7 @@ impl Application {
         );
         let limits = RateLimits::new(&config.rate_limits);
         tokio::spawn(limits.clone().forget_idle_every(FORGET_IDLE_CLIENTS_EVERY));
+        let organizing = Organizing::new(pool.clone(), live.clone());
         let state = AppState {
             limits,
             pool,
@@ -83,6 +85,7 @@ impl Application {
                 dummy_hash: password::hash_now("not-a-real-password-1", config.bcrypt_cost)?,
             }),
             bookings: bookings.clone(),
+            organizing,
             live: live.clone(),
             metrics,
         };

@@ -7,6 +7,7 @@ use crate::booking::BookingService;
 use crate::limits::RateLimits;
 use crate::live::Live;
 use crate::metrics::Metrics;
+use crate::organizing::Organizing;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// Booking, paying, cancelling: the saga and its live updates.
     pub bookings: BookingService,
+    /// The organizer's changes that move tickets, and their live updates.
+    pub organizing: Organizing,
     pub live: Live,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,

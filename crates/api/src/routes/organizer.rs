@@ -179,9 +179,7 @@ pub async fn cancel(
     id: web::Path<String>,
 ) -> Result<web::Json<Event>, ApiError> {
     let event = managed_event(&state, caller, &id).await?;
-    let (cancelled, changes) =
-        events::cancel(&mut *state.pool.get().await?, event.id, Utc::now()).await?;
-    state.live.committed(changes);
+    let cancelled = state.organizing.cancel_event(event.id).await?;
     Ok(web::Json(to_dto(&cancelled)))
 }
 
@@ -234,15 +232,10 @@ pub async fn update_tier(
     let tier_id = parse_tier_id(&tier_id)?;
     let changes = TierChanges::parse(body.name.as_deref(), body.price_cents, body.capacity)
         .map_err(ApiError::invalid)?;
-    let (tier, availability) = events::update_tier(
-        &mut *state.pool.get().await?,
-        event.id,
-        tier_id,
-        &changes,
-        Utc::now(),
-    )
-    .await?;
-    state.live.committed(availability);
+    let tier = state
+        .organizing
+        .update_tier(event.id, tier_id, &changes)
+        .await?;
     Ok(web::Json(tier_to_dto(&tier)))
 }
 
@@ -274,9 +267,7 @@ pub async fn add_tier(
         capacity: body.capacity,
     })
     .map_err(ApiError::invalid)?;
-    let (tier, availability) =
-        events::add_tier(&mut *state.pool.get().await?, event.id, &tier, Utc::now()).await?;
-    state.live.committed(availability);
+    let tier = state.organizing.add_tier(event.id, &tier).await?;
     Ok(HttpResponse::Created().json(tier_to_dto(&tier)))
 }
 
@@ -302,9 +293,7 @@ pub async fn remove_tier(
     let (event_id, tier_id) = path.into_inner();
     let event = managed_event(&state, caller, &event_id).await?;
     let tier_id = parse_tier_id(&tier_id)?;
-    let availability =
-        events::remove_tier(&mut *state.pool.get().await?, event.id, tier_id).await?;
-    state.live.committed(availability);
+    state.organizing.remove_tier(event.id, tier_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -3,6 +3,7 @@
 pub(crate) mod cancel;
 mod locks;
 mod pipeline;
+mod rows;
 mod settle;
 mod stock;
 

@@ -12,8 +12,8 @@
 //!    `FOR UPDATE` in ascending id order, then their events as they are once the locks
 //!    are held (a publish or cancellation that committed first is seen).
 //! 4. `domain::batch::decide`: every rule, keys included, in arrival order.
-//! 5. [`write`]: one stock statement for every tier sold from, one multi-row insert of
-//!    bookings and one of items, and the new counts.
+//! 5. [`write`]: one stock statement for every tier sold from, one insert of every
+//!    booking and one of every item (`rows`), and the new counts.
 //!
 //! Lock order, the same for every transaction that takes these rows, whatever the batch
 //! spans (one hot tier, many events, multi-tier carts, other api instances): buyers
@@ -41,10 +41,11 @@ use futures::TryFutureExt;
 use futures::future::try_join4;
 use uuid::Uuid;
 
+use super::rows::Rows;
 use super::{BookingItemRecord, BookingRecord};
 use crate::availability::{self, AvailabilityChange};
 use crate::error::DbError;
-use crate::schema::{booking_items, bookings, events, ticket_holdings, ticket_tiers, users};
+use crate::schema::{bookings, events, ticket_holdings, ticket_tiers, users};
 
 /// A client-chosen retry key and a fingerprint of the request it was sent with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -362,30 +363,23 @@ async fn write(
             continue;
         };
         let booking = record(order.user_id, reference, plan, infos, status, now);
-        rows.add(&booking, order, plan);
+        let key = order
+            .idempotency
+            .as_ref()
+            .map(|i| (i.key.as_str(), i.request_hash.as_slice()));
+        rows.add(&booking, plan, key);
         bookings_made.insert(index, booking);
     }
-    if bookings_made.is_empty() {
+    if rows.is_empty() {
         return Ok(Written::default());
     }
-    let Rows {
-        bookings: booking_rows,
-        items: item_rows,
-        sold,
-    } = rows;
-    let stock: Vec<(Uuid, i32)> = sold.iter().map(|(&tier, &n)| (tier, -n)).collect();
-    let tier_ids: Vec<Uuid> = sold.keys().copied().collect();
-    let mut pipe: &AsyncPgConnection = conn;
+    let stock: Vec<(Uuid, i32)> = rows.sold.iter().map(|(&tier, &n)| (tier, -n)).collect();
+    let tier_ids: Vec<Uuid> = rows.sold.keys().copied().collect();
+    let pipe: &AsyncPgConnection = conn;
     let (_, _, _, changes) = try_join4(
         super::stock::adjust(pipe, &stock, now).map_err(Attempt::from),
-        diesel::insert_into(bookings::table)
-            .values(&booking_rows)
-            .execute(&mut pipe)
-            .map_err(Attempt::from),
-        diesel::insert_into(booking_items::table)
-            .values(&item_rows)
-            .execute(&mut pipe)
-            .map_err(Attempt::from),
+        rows.insert_bookings(pipe, now).map_err(Attempt::from),
+        rows.insert_items(pipe).map_err(Attempt::from),
         availability::changes_for_tiers(pipe, &tier_ids).map_err(Attempt::from),
     )
     .await?;
@@ -399,65 +393,6 @@ async fn write(
 struct Written {
     bookings: HashMap<usize, BookingRecord>,
     changes: Vec<AvailabilityChange>,
-}
-
-type BookingRow = (
-    diesel::dsl::Eq<bookings::id, Uuid>,
-    diesel::dsl::Eq<bookings::reference, String>,
-    diesel::dsl::Eq<bookings::user_id, Uuid>,
-    diesel::dsl::Eq<bookings::status, &'static str>,
-    diesel::dsl::Eq<bookings::total_cents, i64>,
-    diesel::dsl::Eq<bookings::currency, String>,
-    diesel::dsl::Eq<bookings::idempotency_key, Option<String>>,
-    diesel::dsl::Eq<bookings::request_hash, Option<Vec<u8>>>,
-    diesel::dsl::Eq<bookings::created_at, DateTime<Utc>>,
-);
-
-type ItemRow = (
-    diesel::dsl::Eq<booking_items::booking_id, Uuid>,
-    diesel::dsl::Eq<booking_items::user_id, Uuid>,
-    diesel::dsl::Eq<booking_items::tier_id, Uuid>,
-    diesel::dsl::Eq<booking_items::event_id, Uuid>,
-    diesel::dsl::Eq<booking_items::quantity, i32>,
-    diesel::dsl::Eq<booking_items::unit_price_cents, i64>,
-);
-
-/// The rows a batch inserts, and how many tickets it takes from each tier.
-#[derive(Default)]
-struct Rows {
-    bookings: Vec<BookingRow>,
-    items: Vec<ItemRow>,
-    sold: HashMap<Uuid, i32>,
-}
-
-impl Rows {
-    fn add(&mut self, booking: &BookingRecord, order: &Order, plan: &BookingPlan) {
-        let key = order.idempotency.as_ref();
-        self.bookings.push((
-            bookings::id.eq(booking.id),
-            bookings::reference.eq(booking.reference.clone()),
-            bookings::user_id.eq(booking.user_id),
-            bookings::status.eq(booking.status.as_str()),
-            bookings::total_cents.eq(plan.total_cents),
-            bookings::currency.eq(plan.currency.clone()),
-            bookings::idempotency_key.eq(key.map(|i| i.key.clone())),
-            bookings::request_hash.eq(key.map(|i| i.request_hash.clone())),
-            bookings::created_at.eq(booking.created_at),
-        ));
-        for item in &plan.items {
-            let quantity = quantity_of(item.quantity);
-            let sold = self.sold.entry(item.tier_id).or_insert(0);
-            *sold = sold.saturating_add(quantity);
-            self.items.push((
-                booking_items::booking_id.eq(booking.id),
-                booking_items::user_id.eq(booking.user_id),
-                booking_items::tier_id.eq(item.tier_id),
-                booking_items::event_id.eq(item.event_id),
-                booking_items::quantity.eq(quantity),
-                booking_items::unit_price_cents.eq(item.unit_price_cents),
-            ));
-        }
-    }
 }
 
 /// Every request's answer, in order: its booking, the one it replays, or why not.
