@@ -147,7 +147,7 @@ impl Config {
             payment_latency: Duration::from_millis(parse(&lookup, "PAYMENT_LATENCY_MS", 0)?),
             batching: Batching {
                 max: parse(&lookup, "BOOKING_BATCH_MAX", 256)?,
-                lanes: parse(&lookup, "BOOKING_BATCH_LANES", 2)?,
+                lanes: parse(&lookup, "BOOKING_BATCH_LANES", 1)?,
             },
             database_url: lookup("DATABASE_URL"),
             bind_addr: parse(
