@@ -10,6 +10,7 @@ mod batcher;
 
 use std::sync::Arc;
 
+use booking_domain::lifecycle;
 use booking_domain::{Actor, BookingReference, BookingStatus};
 use booking_persistence::bookings::{
     self, BatchOutcome, BookingRecord, CancelBookingError, CreateBookingError, CreatedBooking,
@@ -81,7 +82,7 @@ impl BookingService {
         metrics: BatchMetrics,
         new_reference: fn() -> BookingReference,
     ) -> Self {
-        let status = booking_domain::lifecycle::initial_status(!payments.settles_instantly());
+        let status = lifecycle::initial_status(!payments.settles_instantly());
         let batcher = (batching.max > 0).then(|| {
             Batcher::new(
                 pool.clone(),
@@ -107,7 +108,7 @@ impl BookingService {
     /// comes back confirmed, or the payment is declined and its tickets are back.
     pub async fn book(&self, order: Order) -> Answer {
         let created = self.reserve(order).await?;
-        if created.replayed || created.booking.status != BookingStatus::Pending {
+        if created.replayed || !lifecycle::AWAITING_PAYMENT.contains(&created.booking.status) {
             return Ok(created);
         }
         // The tickets are held by a committed pending booking; pay without holding a lock
