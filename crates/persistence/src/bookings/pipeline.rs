@@ -376,10 +376,13 @@ async fn write(
     let stock: Vec<(Uuid, i32)> = rows.sold.iter().map(|(&tier, &n)| (tier, -n)).collect();
     let tier_ids: Vec<Uuid> = rows.sold.keys().copied().collect();
     let pipe: &AsyncPgConnection = conn;
+    // Items before the stock: their foreign-key check then finds each tier row still
+    // locked FOR UPDATE by this transaction and adds no lock of its own; after the UPDATE
+    // it would lock the new row version, one more WAL record per tier.
     let (_, _, _, changes) = try_join4(
-        super::stock::adjust(pipe, &stock, now).map_err(Attempt::from),
         rows.insert_bookings(pipe, now).map_err(Attempt::from),
         rows.insert_items(pipe).map_err(Attempt::from),
+        super::stock::adjust(pipe, &stock, now).map_err(Attempt::from),
         availability::changes_for_tiers(pipe, &tier_ids).map_err(Attempt::from),
     )
     .await?;
