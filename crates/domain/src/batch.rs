@@ -146,6 +146,18 @@ mod tests {
         }
     }
 
+    /// `facts` where `buyer` booked `booking_id` before under key `k1` with body `a`.
+    fn with_earlier_key(mut facts: BatchFacts, buyer: Uuid, booking_id: Uuid) -> BatchFacts {
+        facts.earlier.insert(
+            (buyer, "k1".to_owned()),
+            EarlierKey {
+                booking_id,
+                request_hash: Some(b"a".to_vec()),
+            },
+        );
+        facts
+    }
+
     fn granted(decisions: &[BatchDecision]) -> usize {
         decisions
             .iter()
@@ -255,14 +267,7 @@ mod tests {
         let hot = tier(100, 4);
         let buyer = Uuid::new_v4();
         let earlier = Uuid::new_v4();
-        let mut facts = facts(&hot);
-        facts.earlier.insert(
-            (buyer, "k1".to_owned()),
-            EarlierKey {
-                booking_id: earlier,
-                request_hash: Some(b"a".to_vec()),
-            },
-        );
+        let facts = with_earlier_key(facts(&hot), buyer, earlier);
         let event = Uuid::new_v4();
         let unresolved = BatchEntry {
             user_id: buyer,
@@ -291,14 +296,7 @@ mod tests {
         }];
         let buyer = Uuid::new_v4();
         let earlier = Uuid::new_v4();
-        let mut facts = facts(&hot);
-        facts.earlier.insert(
-            (buyer, "k1".to_owned()),
-            EarlierKey {
-                booking_id: earlier,
-                request_hash: Some(b"a".to_vec()),
-            },
-        );
+        let facts = with_earlier_key(facts(&hot), buyer, earlier);
         let keyed = |hash: &'static [u8]| BatchEntry {
             idempotency: Some(("k1", hash)),
             ..entry(buyer, &one)

@@ -6,7 +6,7 @@
 //! its row; the second then sees `cancelled` and returns the tickets no second time.
 
 use booking_domain::lifecycle::{Fate, check_cancel};
-use booking_domain::{Actor, BookingStatus, CancelRejection};
+use booking_domain::{Actor, CancelRejection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -54,9 +54,7 @@ pub async fn cancel(
             .await
             .optional()?
             .ok_or(CancelBookingError::NotFound)?;
-        let status: BookingStatus = status
-            .parse()
-            .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))?;
+        let status = super::stored_status(booking_id, &status)?;
         let organizers: Vec<Uuid> = booking_items::table
             .inner_join(events::table.on(events::id.eq(booking_items::event_id)))
             .filter(booking_items::booking_id.eq(booking_id))

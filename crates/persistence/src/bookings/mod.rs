@@ -58,6 +58,13 @@ struct BookingRow {
     cancelled_at: Option<DateTime<Utc>>,
 }
 
+/// A booking's status as stored; a name the code does not know is a corrupt row.
+pub(crate) fn stored_status(booking_id: Uuid, status: &str) -> Result<BookingStatus, DbError> {
+    status
+        .parse()
+        .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))
+}
+
 /// Loads bookings with their items, in the order of `rows`.
 async fn with_items(
     conn: &mut AsyncPgConnection,
@@ -82,10 +89,7 @@ async fn with_items(
         .await?;
     rows.into_iter()
         .map(|row| {
-            let status = row
-                .status
-                .parse()
-                .map_err(|error| DbError::Corrupt(format!("booking {}: {error}", row.id)))?;
+            let status = stored_status(row.id, &row.status)?;
             Ok(BookingRecord {
                 items: items
                     .iter()

@@ -75,7 +75,7 @@ async fn settle(
             .await
             .optional()?
             .ok_or(SettleError::NotFound)?;
-        let fate = lifecycle::settle(parse_status(booking_id, &status)?, settlement)
+        let fate = lifecycle::settle(super::stored_status(booking_id, &status)?, settlement)
             .map_err(SettleError::NoLongerPending)?;
         let changes = apply(conn, booking_id, fate, now).await?;
         let status = match fate {
@@ -85,12 +85,6 @@ async fn settle(
         Ok(Settled { status, changes })
     })
     .await
-}
-
-fn parse_status(booking_id: Uuid, status: &str) -> Result<BookingStatus, DbError> {
-    status
-        .parse()
-        .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))
 }
 
 /// Carries out what the domain decided for a locked booking.
@@ -149,9 +143,11 @@ pub async fn expire_stale(
                 else {
                     return Ok::<_, SettleError>(None);
                 };
-                let fate =
-                    lifecycle::settle(parse_status(booking_id, &status)?, Settlement::Abandoned)
-                        .map_err(SettleError::NoLongerPending)?;
+                let fate = lifecycle::settle(
+                    super::stored_status(booking_id, &status)?,
+                    Settlement::Abandoned,
+                )
+                .map_err(SettleError::NoLongerPending)?;
                 Ok(Some(apply(conn, booking_id, fate, now).await?))
             })
             .await

@@ -299,9 +299,7 @@ async fn release_bookings_of(
                     .for_update()
                     .first(conn)
                     .await?;
-                let status: BookingStatus = status
-                    .parse()
-                    .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))?;
+                let status = crate::bookings::stored_status(booking_id, &status)?;
                 // A buyer may have cancelled it in the meantime.
                 match lifecycle::cancel(status) {
                     Ok(fate) => release(conn, booking_id, fate, now).await,
