@@ -123,6 +123,22 @@ pub async fn find(
     find_one(conn, bookings::table.find(id).into_boxed()).await
 }
 
+/// The bookings `ids` that exist, with their items (none at all for no ids).
+pub(crate) async fn find_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<BookingRecord>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = bookings::table
+        .filter(bookings::id.eq_any(ids))
+        .select(BookingRow::as_select())
+        .load(conn)
+        .await?;
+    with_items(conn, rows).await
+}
+
 pub async fn find_by_reference(
     conn: &mut AsyncPgConnection,
     reference: &str,

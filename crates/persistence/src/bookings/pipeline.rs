@@ -405,6 +405,20 @@ async fn answer(
     written: Written,
 ) -> Result<BatchOutcome, Attempt> {
     let Written { bookings, changes } = written;
+    // Every booking an earlier request made that this batch replays, in one read rather
+    // than one per replay: the tier locks are still held.
+    let replayed_ids: Vec<Uuid> = decisions
+        .iter()
+        .filter_map(|decision| match decision {
+            BatchDecision::ReplayEarlier(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let earlier: HashMap<Uuid, BookingRecord> = super::find_many(conn, &replayed_ids)
+        .await?
+        .into_iter()
+        .map(|booking| (booking.id, booking))
+        .collect();
     let made = |index: usize, replayed: bool| match bookings.get(&index) {
         Some(booking) => Ok(Ok(CreatedBooking {
             booking: booking.clone(),
@@ -420,8 +434,9 @@ async fn answer(
             BatchDecision::Book(_) => made(index, false)?,
             BatchDecision::ReplayInBatch(first) => made(first, true)?,
             BatchDecision::ReplayEarlier(id) => {
-                let booking = super::find(conn, id)
-                    .await?
+                let booking = earlier
+                    .get(&id)
+                    .cloned()
                     .ok_or_else(|| DbError::Corrupt(format!("booking {id} vanished")))?;
                 Ok(CreatedBooking {
                     booking,
