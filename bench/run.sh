@@ -58,12 +58,19 @@ top_waits() {
 }
 
 # ---------------------------------------------------------------- 1, 2. pgbench
+# Each run starts from the same state, as pgbench's own vacuum before a run would give
+# (these runs pass -n): the rows an earlier run left dead are vacuumed and written out
+# now, not by autovacuum and the checkpointer in the middle of the next storm.
+settle_database() {
+    psql -q "$db_url" -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+}
 # Runs a pgbench script ($2) with $3 clients and the rest as -D settings; leaves its
 # summary in <label>.txt and its per-transaction logs in <label>.<pid>* for the report.
 pgbench_run() {
     local label=$1 script=$2 n=$3; shift 3
     local defines=()
     for define in "$@"; do defines+=(-D "$define"); done
+    settle_database
     start_sampling "$label"
     (cd "$work" && "$pgbench_bin" -n -M prepared -c "$n" -j $((n < 2 ? 1 : 2)) -T "$seconds" \
         "${defines[@]}" -f "$root/bench/$script" \
@@ -89,6 +96,7 @@ pgbench_oversold=$(psql -At "$db_url" -c "
 # ---------------------------------------------------------------- 2, 3. storms
 storm() {
     local label=$1; shift
+    settle_database
     start_sampling "$label"
     "$bin/booking-load" --base-url "$base" --json storm --clients "$clients" \
         --duration "${seconds}s" "$@" >"$work/$label.json" || true

@@ -1,6 +1,7 @@
 //! Bookings: the pipeline that makes them (`pipeline`), settling, cancelling, and reads.
 
 pub(crate) mod cancel;
+mod holdings;
 mod locks;
 mod pipeline;
 mod rows;

@@ -36,6 +36,7 @@ use booking_domain::{
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{Array, Bytea, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures::TryFutureExt;
 use futures::future::try_join4;
@@ -45,7 +46,7 @@ use super::rows::Rows;
 use super::{BookingItemRecord, BookingRecord};
 use crate::availability::{self, AvailabilityChange};
 use crate::error::DbError;
-use crate::schema::{bookings, events, ticket_holdings, ticket_tiers, users};
+use crate::schema::{events, ticket_tiers, users};
 
 /// A client-chosen retry key and a fingerprint of the request it was sent with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,10 +222,6 @@ async fn read_under_buyer_locks(
     let mut buyers: Vec<Uuid> = orders.iter().map(|order| order.user_id).collect();
     buyers.sort_unstable();
     buyers.dedup();
-    let keys: Vec<&str> = orders
-        .iter()
-        .filter_map(|order| order.idempotency.as_ref().map(|i| i.key.as_str()))
-        .collect();
     let (named_tiers, named_events) = targets(orders);
     // The tiers the requests name, directly or through their event.
     let named = ticket_tiers::id
@@ -232,24 +229,6 @@ async fn read_under_buyer_locks(
         .or(ticket_tiers::event_id.eq_any(&named_events));
     // Pipelined futures share the connection; PostgreSQL runs them in the order sent.
     let mut pipe: &AsyncPgConnection = conn;
-    let mut keys_pipe = pipe;
-    let buyers_ref = &buyers;
-    let earlier_lookup = async move {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        bookings::table
-            .filter(bookings::user_id.eq_any(buyers_ref))
-            .filter(bookings::idempotency_key.eq_any(&keys))
-            .select((
-                bookings::user_id,
-                bookings::idempotency_key,
-                bookings::id,
-                bookings::request_hash,
-            ))
-            .load::<(Uuid, Option<String>, Uuid, Option<Vec<u8>>)>(&mut keys_pipe)
-            .await
-    };
     let (_, earlier, infos, held) = try_join4(
         users::table
             .filter(users::id.eq_any(&buyers))
@@ -257,10 +236,10 @@ async fn read_under_buyer_locks(
             .select(users::id)
             .for_no_key_update()
             .load::<Uuid>(&mut pipe),
-        earlier_lookup,
+        earlier_keys(pipe, orders),
         ticket_tiers::table
             .inner_join(events::table)
-            .filter(named.clone())
+            .filter(named)
             .select((
                 ticket_tiers::id,
                 ticket_tiers::event_id,
@@ -269,42 +248,61 @@ async fn read_under_buyer_locks(
                 events::title,
             ))
             .load::<TierInfo>(&mut pipe),
-        ticket_holdings::table
-            .filter(ticket_holdings::user_id.eq_any(&buyers))
-            .filter(
-                ticket_holdings::event_id.eq_any(
-                    ticket_tiers::table
-                        .filter(named)
-                        .select(ticket_tiers::event_id),
-                ),
-            )
-            .select((
-                ticket_holdings::user_id,
-                ticket_holdings::event_id,
-                ticket_holdings::quantity,
-            ))
-            .load::<(Uuid, Uuid, i32)>(&mut pipe),
+        super::holdings::held(pipe, orders),
     )
     .await?;
     Ok(BuyerFacts {
         infos,
-        held: held
-            .into_iter()
-            .map(|(user, event, quantity)| ((user, event), u32::try_from(quantity).unwrap_or(0)))
-            .collect(),
+        held,
         earlier: earlier
             .into_iter()
-            .filter_map(|(user, key, booking_id, request_hash)| {
-                Some((
-                    (user, key?),
-                    EarlierKey {
-                        booking_id,
-                        request_hash,
-                    },
-                ))
+            .map(|row| {
+                let earlier = EarlierKey {
+                    booking_id: row.booking_id,
+                    request_hash: row.request_hash,
+                };
+                ((row.user_id, row.key), earlier)
             })
             .collect(),
     })
+}
+
+#[derive(QueryableByName)]
+struct KeyUsed {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = SqlUuid)]
+    booking_id: Uuid,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    request_hash: Option<Vec<u8>>,
+}
+
+/// The bookings the buyers made before under the keys they send now, looked up by
+/// (buyer, key) pair: every key against every buyer would probe the index once per
+/// combination, 4,096 times for a batch of 64 keyed requests.
+async fn earlier_keys(
+    mut conn: &AsyncPgConnection,
+    orders: &[Order],
+) -> Result<Vec<KeyUsed>, DieselError> {
+    let (users, keys): (Vec<Uuid>, Vec<&str>) = orders
+        .iter()
+        .filter_map(|order| Some((order.user_id, order.idempotency.as_ref()?.key.as_str())))
+        .unzip();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT b.user_id, b.idempotency_key AS key, b.id AS booking_id, b.request_hash \
+           FROM bookings b \
+           JOIN unnest($1::uuid[], $2::text[]) AS k(user_id, key) \
+             ON b.user_id = k.user_id AND b.idempotency_key = k.key",
+    )
+    .bind::<Array<SqlUuid>, _>(&users)
+    .bind::<Array<Text>, _>(&keys)
+    .load(&mut conn)
+    .await
 }
 
 /// The tiers and events the requests name, apart.
