@@ -52,8 +52,9 @@ _web-dev:
     cargo build -p booking-frontend --target wasm32-unknown-unknown --profile wasm-dev
     "{{ just_executable() }}" _web-bundle wasm-dev "{{ dev_dist }}"
     cp frontend/dev-reload.js "{{ dev_dist }}/"
-    sed 's|</body>|  <script type="module" src="/dev-reload.js"></script>\n  </body>|' \
-        frontend/index.html > "{{ dev_dist }}/index.html"
+    sed -i 's|</body>|  <script type="module" src="/dev-reload.js"></script>\n  </body>|' \
+        "{{ dev_dist }}/index.html"
+    tools/web-assets.sh "{{ dev_dist }}"
     date +%s%N > "{{ dev_dist }}/build-id"
     echo "web app rebuilt in $(( ($(date +%s%N) - started) / 1000000 )) ms; open pages reload"
 
@@ -87,7 +88,7 @@ lint: _wasm-target
 # Build the web app into frontend/dist (WASM + JS glue + static files), shrunk by
 # wasm-opt when npm can provide it; prints the gzipped size of the module.
 [doc("Build the web app into frontend/dist")]
-frontend: _wasm-target _wasm-bindgen _wasm-opt
+frontend: _wasm-target _wasm-bindgen _wasm-opt _brotli
     #!/usr/bin/env bash
     set -euo pipefail
     cargo build -p booking-frontend --target wasm32-unknown-unknown --profile wasm-release
@@ -104,15 +105,19 @@ frontend: _wasm-target _wasm-bindgen _wasm-opt
     else
         echo "wasm-opt not available (needs npm); the web app is served unoptimised"
     fi
-    echo "web app: $(wc -c < "$module") bytes of WASM, $(gzip -9 -c "$module" | wc -c) gzipped"
+    tools/web-assets.sh "{{ dist }}" compress
+    for file in "{{ dist }}"/assets/*.wasm "{{ dist }}"/assets/*.js; do
+        echo "web app: ${file##*/} $(wc -c < "$file") bytes, $(wc -c < "$file.br") brotli, $(wc -c < "$file.gz") gzip"
+    done
 
 # The web app's files in folder `out` from the WASM module of cargo profile `profile`.
 _web-bundle profile out:
+    rm -rf "{{ out }}/assets" "{{ out }}/pkg"
     mkdir -p "{{ out }}/pkg"
     wasm-bindgen --target web --no-typescript --out-name booking_frontend \
         --out-dir "{{ out }}/pkg" \
         "{{ target_dir }}/wasm32-unknown-unknown/{{ profile }}/booking-frontend.wasm"
-    cp frontend/index.html frontend/boot.js frontend/style.css "{{ out }}/"
+    cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg "{{ out }}/"
 
 # EXPLAIN ANALYZE of the public event list over 100,000 events, on a throwaway database.
 [doc("Query plans of the event list over 100,000 events")]
@@ -247,6 +252,21 @@ _chromium:
     echo "The browser tests need Chromium at $chromium and chromedriver at $chromedriver." >&2
     echo "Install them (Debian: sudo apt-get install chromium chromium-driver), or set CHROMIUM" >&2
     echo "and CHROMEDRIVER to a Chromium or Chrome and the chromedriver of the same version." >&2
+    exit 1
+
+# brotli, which precompresses the web app's files at build time (Debian's package).
+_brotli:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if command -v brotli >/dev/null 2>&1; then exit 0; fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "brotli not found; installing the Debian package brotli"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli \
+            || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli
+        if command -v brotli >/dev/null 2>&1; then exit 0; fi
+    fi
+    echo "Building the web app needs brotli (Debian: sudo apt-get install brotli)." >&2
     exit 1
 
 # PostgreSQL server binaries for the embedded database and the tests.

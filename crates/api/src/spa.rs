@@ -1,18 +1,37 @@
-//! Serving the built web app: its files, and `index.html` for every other non-API path
-//! so the app's own router can handle deep links such as `/events/123`.
+//! Serving the built web app, as a CDN would:
 //!
-//! The files keep their names from build to build (`/pkg/booking_frontend_bg.wasm`), so
-//! browsers must ask every time whether they changed (`no-cache`): a cheap 304 by ETag
-//! when not, and never an old module after a deploy or a `just dev` rebuild.
+//! - `/assets/*`: the module, its JS glue, the loader and the style sheet, each named by a
+//!   hash of its content at build time (`tools/web-assets.sh`), so a name never changes
+//!   meaning: browsers keep them a year without asking again (`immutable`). Each lies
+//!   beside its brotli and gzip forms (`.br`, `.gz`, made at build time, not per request);
+//!   the smallest form the browser accepts is sent.
+//! - everything else: `index.html` (also for every non-API path, so the app's own router
+//!   handles deep links such as `/events/123`) and any file without a hashed name, sent
+//!   `no-cache`: revalidated by ETag on every load, so a deploy is seen at once.
 
 use std::path::{Path, PathBuf};
 
-use actix_files::{Files, NamedFile};
+use actix_files::{Files, NamedFile, file_extension_to_mime};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse, fn_service};
-use actix_web::http::header::CACHE_CONTROL;
+use actix_web::http::header::{
+    AcceptEncoding, CACHE_CONTROL, ContentEncoding, Encoding, Header, HeaderValue, VARY,
+};
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{Scope, web};
+use actix_web::{HttpRequest, HttpResponse, Scope, web};
+
+/// Where the hashed files are served from, under the web app's folder too.
+const ASSETS: &str = "assets";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Stored forms, best first (brotli is a fifth smaller than gzip on the module): the
+/// file name's extension, the header and the token the browser accepts it by.
+fn stored_forms() -> [(&'static str, ContentEncoding, Encoding); 2] {
+    [
+        ("br", ContentEncoding::Brotli, Encoding::brotli()),
+        ("gz", ContentEncoding::Gzip, Encoding::gzip()),
+    ]
+}
 
 pub fn service(
     static_dir: &Path,
@@ -36,7 +55,64 @@ pub fn service(
                 Ok(ServiceResponse::new(req.clone(), file.into_response(&req)))
             }
         }));
+    let assets = static_dir.join(ASSETS);
     web::scope("")
-        .wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-cache")))
-        .service(files)
+        .app_data(web::Data::new(Assets(assets)))
+        .service(web::resource("/assets/{file}").get(asset))
+        .service(
+            web::scope("")
+                .wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-cache")))
+                .service(files),
+        )
+}
+
+struct Assets(PathBuf);
+
+/// One hashed file, in the best stored form the request accepts.
+async fn asset(
+    req: HttpRequest,
+    file: web::Path<String>,
+    assets: web::Data<Assets>,
+) -> actix_web::Result<HttpResponse> {
+    let name = file.into_inner();
+    // One plain file name: no way out of the folder.
+    if name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Ok(HttpResponse::NotFound().finish());
+    }
+    let plain = assets.0.join(&name);
+    let accepted = AcceptEncoding::parse(&req).unwrap_or(AcceptEncoding(Vec::new()));
+    let mut chosen = None;
+    for (extension, encoding, wanted) in stored_forms() {
+        if accepted.negotiate(std::iter::once(&wanted)) == Some(wanted) {
+            let stored = assets.0.join(format!("{name}.{extension}"));
+            if let Ok(file) = NamedFile::open_async(&stored).await {
+                chosen = Some(file.set_content_encoding(encoding));
+                break;
+            }
+        }
+    }
+    let file = match chosen {
+        Some(file) => file,
+        None => match NamedFile::open_async(&plain).await {
+            Ok(file) => file,
+            Err(_) => return Ok(HttpResponse::NotFound().finish()),
+        },
+    };
+    let mut response = file
+        .set_content_type(file_extension_to_mime(
+            plain
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default(),
+        ))
+        .disable_content_disposition()
+        .into_response(&req);
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(response)
 }

@@ -13,6 +13,7 @@ mod auth;
 mod batching;
 mod bookings;
 mod browser;
+mod delivery;
 mod demo_data;
 mod errors;
 mod events;

@@ -87,13 +87,13 @@ pub fn web_app_dir() -> PathBuf {
 pub fn built_web_app() -> PathBuf {
     let dir = web_app_dir();
     let index = dir.join("index.html");
-    let pkg = dir.join("pkg");
+    let assets = dir.join("assets");
     assert!(
-        index.is_file() && pkg.is_dir(),
+        index.is_file() && assets.is_dir(),
         "build the web app first: just frontend ({} has no {})",
         dir.display(),
         if index.is_file() {
-            "pkg/ folder"
+            "assets/ folder"
         } else {
             "index.html"
         },
@@ -774,6 +774,14 @@ impl Browser {
             UI_TIMEOUT,
             async || (self.card_titles().await == titles).then_some(()),
         )
+        .await;
+    }
+
+    /// Waits until the page lists at least one event card.
+    pub async fn wait_for_some_cards(&self) {
+        self.eventually("an event card", UI_TIMEOUT, async || {
+            (!self.card_titles().await.is_empty()).then_some(())
+        })
         .await;
     }
 

@@ -12,6 +12,7 @@ mod accounts;
 mod audit;
 mod checkout;
 mod deep_links;
+mod delivery;
 mod dev_reload;
 mod harness;
 mod journey;
