@@ -6,6 +6,8 @@ set dotenv-load
 
 target_dir := env("CARGO_TARGET_DIR", justfile_directory() / "target")
 wasm_bindgen_version := "0.2.130"
+# Splits modules linked with --emit-relocs (frontend/build.rs); 0.2.4 reads wasm-bindgen 0.2.128+.
+wasm_split_version := "0.2.4"
 oha_version := "1.16.0"
 dist := justfile_directory() / "frontend" / "dist"
 # `just dev`'s builds: debug, with the reload script.
@@ -31,7 +33,7 @@ run: frontend _postgres
 # reloaded: a quick build of the app (profile wasm-dev, no wasm-opt) served by the release api, watchexec
 # (installed once, from crates.io) rebuilding it. Ctrl-C stops everything.
 [doc("`just run` with the web app rebuilt and the open page reloaded on every change")]
-dev: _wasm-target _wasm-bindgen _watchexec _postgres
+dev: _wasm-target _wasm-bindgen _wasm-split _watchexec _postgres
     #!/usr/bin/env bash
     set -euo pipefail
     "{{ just_executable() }}" _web-dev
@@ -88,35 +90,43 @@ lint: _wasm-target
 # Build the web app into frontend/dist (WASM + JS glue + static files), shrunk by
 # wasm-opt when npm can provide it; prints the gzipped size of the module.
 [doc("Build the web app into frontend/dist")]
-frontend: _wasm-target _wasm-bindgen _wasm-opt _brotli
+frontend: _wasm-target _wasm-bindgen _wasm-split _wasm-opt _brotli
     #!/usr/bin/env bash
     set -euo pipefail
     cargo build -p booking-frontend --target wasm32-unknown-unknown --profile wasm-release
     rm -rf "{{ dist }}"
     "{{ just_executable() }}" _web-bundle wasm-release "{{ dist }}"
-    module="{{ dist }}/pkg/booking_frontend_bg.wasm"
     wasm_opt="{{ tools_dir }}/node_modules/.bin/wasm-opt"
     if [ -x "$wasm_opt" ]; then
-        # The features rustc enables by default for wasm32 must be allowed explicitly.
-        "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-            --enable-sign-ext --enable-mutable-globals --enable-reference-types \
-            --enable-multivalue -o "$module.opt" "$module"
-        mv "$module.opt" "$module"
+        for module in "{{ dist }}"/pkg/*.wasm; do
+            # The features rustc enables by default for wasm32 must be allowed explicitly.
+            "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+                --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+                --enable-multivalue -o "$module.opt" "$module"
+            mv "$module.opt" "$module"
+        done
     else
         echo "wasm-opt not available (needs npm); the web app is served unoptimised"
     fi
     tools/web-assets.sh "{{ dist }}" compress
-    for file in "{{ dist }}"/assets/*.wasm "{{ dist }}"/assets/*.js; do
-        echo "web app: ${file##*/} $(wc -c < "$file") bytes, $(wc -c < "$file.br") brotli, $(wc -c < "$file.gz") gzip"
+    for file in "{{ dist }}"/assets/app-*/*.wasm "{{ dist }}"/assets/app-*/*.js; do
+        echo "web app: ${file#"{{ dist }}"/assets/} $(wc -c < "$file") bytes, $(wc -c < "$file.br") brotli, $(wc -c < "$file.gz") gzip"
     done
 
 # The web app's files in folder `out` from the WASM module of cargo profile `profile`.
+# The lazily loaded parts are cut out of the linked module first; wasm-bindgen then makes
+# the JS glue of what is left, and the parts join it in pkg/, where the glue loads them.
 _web-bundle profile out:
-    rm -rf "{{ out }}/assets" "{{ out }}/pkg"
-    mkdir -p "{{ out }}/pkg"
-    wasm-bindgen --target web --no-typescript --out-name booking_frontend \
-        --out-dir "{{ out }}/pkg" \
-        "{{ target_dir }}/wasm32-unknown-unknown/{{ profile }}/booking-frontend.wasm"
+    #!/usr/bin/env bash
+    set -euo pipefail
+    split="{{ target_dir }}/wasm-split/{{ profile }}"
+    rm -rf "{{ out }}/assets" "{{ out }}/pkg" "$split"
+    mkdir -p "{{ out }}/pkg" "$split"
+    wasm-split-cli --target web --out-name booking_frontend \
+        "{{ target_dir }}/wasm32-unknown-unknown/{{ profile }}/booking-frontend.wasm" "$split"
+    wasm-bindgen --target web --no-typescript --keep-lld-exports --out-name booking_frontend \
+        --out-dir "{{ out }}/pkg" "$split/booking_frontend.wasm"
+    find "$split" -maxdepth 1 -type f ! -name booking_frontend.wasm -exec cp {} "{{ out }}/pkg/" \;
     cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg "{{ out }}/"
 
 # EXPLAIN ANALYZE of the public event list over 100,000 events, on a throwaway database.
@@ -172,6 +182,14 @@ _wasm-bindgen:
         # --force: cargo may remember an install whose binary is gone or is another version.
         cargo install wasm-bindgen-cli --version "{{ wasm_bindgen_version }}" --force
     fi
+
+# wasm-split-cli, which cuts the lazily loaded parts (`#[lazy]`) out of the module.
+_wasm-split:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if wasm-split-cli --help >/dev/null 2>&1 && cargo install --list | grep -q "^wasm_split_cli_support v{{ wasm_split_version }}:"; then exit 0; fi
+    echo "installing wasm-split-cli (crate wasm_split_cli_support {{ wasm_split_version }}, once)"
+    cargo install wasm_split_cli_support --version "{{ wasm_split_version }}" --features build-binary --locked --force
 
 # wasm-opt from npm's binaryen: Debian's older binaryen breaks the module in Chromium.
 _wasm-opt:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Gives the web app's files in folder $1 the names the server caches for a year: each
-# moves to $1/assets/ under its name with a hash of its content (so a changed file gets a
-# new name), and every reference to it is rewritten, innermost first: the module, the JS
-# glue that loads it, the loader, the style sheet and the icon, then index.html (which keeps its name
-# and is revalidated on every load). With `compress` as $2, each asset also gets its
+# moves to $1/assets/ under a name with a hash of its content (so a changed file gets a
+# new name), and every reference to it is rewritten, innermost first: the app (module,
+# parts and glue), the loader, the style sheet and the icon, then index.html (which keeps
+# its name and is revalidated on every load). With `compress` as $2, each asset also gets its
 # brotli and gzip forms beside it, which the server sends instead when the browser
 # accepts them.
 set -euo pipefail
@@ -22,22 +22,20 @@ hashed() {
     echo "$name"
 }
 
-# The glue finds the module beside itself (`new URL('booking_frontend_bg.wasm',
-# import.meta.url)`), and both go to assets/.
-module=$(hashed "$dist/pkg/booking_frontend_bg.wasm")
-sed -i "s|'booking_frontend_bg.wasm'|'$module'|" "$dist/pkg/booking_frontend.js"
-glue=$(hashed "$dist/pkg/booking_frontend.js")
-sed -i "s|/pkg/booking_frontend.js|/assets/$glue|" "$dist/boot.js" "$dist/index.html"
+# The app's own files (the module, its lazily loaded parts, the JS glue and the glue
+# between the parts) refer to each other by name, so they move together: to one folder
+# named by a hash of all of them.
+app=app-$(cd "$dist/pkg" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+mv "$dist/pkg" "$assets/$app"
+sed -i "s|/pkg/booking_frontend.js|/assets/$app/booking_frontend.js|" "$dist/boot.js" "$dist/index.html"
 loader=$(hashed "$dist/boot.js")
 style=$(hashed "$dist/style.css")
 icon=$(hashed "$dist/favicon.svg")
 sed -i "s|/boot.js|/assets/$loader|; s|/style.css|/assets/$style|; s|/favicon.svg|/assets/$icon|" \
     "$dist/index.html"
-rmdir "$dist/pkg"
 
 if [ "$compress" = compress ]; then
-    for file in "$assets"/*; do
-        case $file in *.br | *.gz) continue ;; esac
+    find "$assets" -type f ! -name '*.br' ! -name '*.gz' | while read -r file; do
         brotli --best --force --output="$file.br" "$file"
         gzip --best --no-name --keep --force "$file"
     done

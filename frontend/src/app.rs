@@ -15,9 +15,7 @@ use crate::pages::event::EventPage;
 use crate::pages::events::EventsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
-use crate::pages::organizer::events::OrganizerPage;
-use crate::pages::organizer::manage::ManageEventPage;
-use crate::pages::organizer::new_event::NewEventPage;
+use crate::pages::organizer::{OrganizerArea, OrganizerView};
 use crate::pages::register::RegisterPage;
 use crate::state::{Cart, LiveCounts, Session, Toasts};
 
@@ -49,9 +47,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/events/:id") view=EventPage/>
                     <Route path=path!("/cart") view=CartPage/>
                     <Route path=path!("/bookings") view=BookingsPage/>
-                    <Route path=path!("/organizer") view=OrganizerPage/>
-                    <Route path=path!("/organizer/new") view=NewEventPage/>
-                    <Route path=path!("/organizer/events/:id") view=ManageEventPage/>
+                    <Route
+                        path=path!("/organizer")
+                        view=|| view! { <OrganizerArea page=OrganizerView::Events/> }
+                    />
+                    <Route
+                        path=path!("/organizer/new")
+                        view=|| view! { <OrganizerArea page=OrganizerView::NewEvent/> }
+                    />
+                    <Route
+                        path=path!("/organizer/events/:id")
+                        view=|| view! { <OrganizerArea page=OrganizerView::ManageEvent/> }
+                    />
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                 </Routes>

@@ -1,10 +1,12 @@
 //! Serving the built web app, as a CDN would:
 //!
-//! - `/assets/*`: the module, its JS glue, the loader and the style sheet, each named by a
-//!   hash of its content at build time (`tools/web-assets.sh`), so a name never changes
-//!   meaning: browsers keep them a year without asking again (`immutable`). Each lies
-//!   beside its brotli and gzip forms (`.br`, `.gz`, made at build time, not per request);
-//!   the smallest form the browser accepts is sent.
+//! - `/assets/*`: the loader, the style sheet, the icon, each named by a hash of its
+//!   content at build time (`tools/web-assets.sh`), and the app's folder (the module, its
+//!   lazily loaded parts and their JS glue, which refer to each other by name) named by a
+//!   hash of all of them, so a name never changes meaning: browsers keep them a year
+//!   without asking again (`immutable`). Each lies beside its brotli and gzip forms (`.br`,
+//!   `.gz`, made at build time, not per request); the best form the browser accepts is
+//!   sent.
 //! - everything else: `index.html` (also for every non-API path, so the app's own router
 //!   handles deep links such as `/events/123`) and any file without a hashed name, sent
 //!   `no-cache`: revalidated by ETag on every load, so a deploy is seen at once.
@@ -58,7 +60,7 @@ pub fn service(
     let assets = static_dir.join(ASSETS);
     web::scope("")
         .app_data(web::Data::new(Assets(assets)))
-        .service(web::resource("/assets/{file}").get(asset))
+        .service(web::resource("/assets/{file:.+}").get(asset))
         .service(
             web::scope("")
                 .wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-cache")))
@@ -75,12 +77,15 @@ async fn asset(
     assets: web::Data<Assets>,
 ) -> actix_web::Result<HttpResponse> {
     let name = file.into_inner();
-    // One plain file name: no way out of the folder.
-    if name.starts_with('.')
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
+    // A file of the folder or of the app's own folder in it, by plain names: no way out.
+    let plain_names = name.split('/').all(|part| {
+        !part.is_empty()
+            && !part.starts_with('.')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    });
+    if !plain_names || name.split('/').count() > 2 {
         return Ok(HttpResponse::NotFound().finish());
     }
     let plain = assets.0.join(&name);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::StatusCode;
-use actix_web::middleware::{Compress, Condition, ErrorHandlers, from_fn};
+use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use booking_persistence::DbPool;
 
@@ -115,12 +115,7 @@ impl Application {
                 .service(web::resource("/ready").get(routes::health::ready))
                 .service(web::resource("/metrics").get(routes::health::metrics))
                 .service(openapi::docs())
-                // JSON compresses about tenfold; the WebSocket upgrade (101) is passed as is.
-                .service(
-                    web::scope("/api")
-                        .wrap(Compress::default())
-                        .service(web::scope("/v1").configure(routes::api_v1)),
-                )
+                .service(web::scope("/api").service(web::scope("/v1").configure(routes::api_v1)))
                 // Unmatched paths inside any scope fall through to the app's default, so
                 // this one handler answers every unknown API path with a problem document.
                 .default_service(web::to(routes::api_not_found));

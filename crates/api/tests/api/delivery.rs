@@ -65,6 +65,8 @@ async fn an_asset_that_is_not_there_is_404_not_the_app_page() {
         "/assets/booking_frontend-ffffffffffffffff.js",
         "/assets/..%2Findex.html",
         "/assets/.hidden",
+        "/assets/app-0123/../index.html",
+        "/assets/a/b/c.js",
     ] {
         let response = get(&app, path, Some("br")).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");

@@ -11,6 +11,36 @@ use leptos_router::components::Redirect;
 use crate::components::require_auth::{RequireAuth, replace};
 use crate::state::session::use_session;
 
+/// Which page of the organizer's area a route shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizerView {
+    Events,
+    NewEvent,
+    ManageEvent,
+}
+
+/// The area's pages, in a module of their own (`wasm-split-cli` cuts it out at build
+/// time) fetched on the first visit to one of them: a buyer's first download holds none
+/// of the organizer's code.
+#[lazy]
+fn organizer_view(page: OrganizerView) -> AnyView {
+    match page {
+        OrganizerView::Events => view! { <events::OrganizerPage/> }.into_any(),
+        OrganizerView::NewEvent => view! { <new_event::NewEventPage/> }.into_any(),
+        OrganizerView::ManageEvent => view! { <manage::ManageEventPage/> }.into_any(),
+    }
+}
+
+/// One page of the organizer's area, loaded on first use.
+#[component]
+pub fn OrganizerArea(page: OrganizerView) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| {
+            view! { <p class="loading" role="status">"Loading the organizer area…"</p> }
+        }>{Suspend::new(organizer_view(page))}</Suspense>
+    }
+}
+
 /// Shows `children` to organizers and admins; a signed-out visitor signs in first, and
 /// anyone else goes to the events page.
 #[component]
