@@ -61,6 +61,14 @@ impl ApiError {
         }
     }
 
+    /// The tier and the event the problem is about, when it names them.
+    pub fn about(&self) -> (Option<Uuid>, Option<Uuid>) {
+        match self {
+            Self::Problem { problem, .. } => (problem.tier_id, problem.event_id),
+            _ => (None, None),
+        }
+    }
+
     /// A sentence for a person, for errors no page explains better.
     pub fn message(&self) -> String {
         match self {

@@ -20,11 +20,10 @@ pub fn booked(booking: &Booking) -> String {
 }
 
 pub fn refused(error: &ApiError, asked: &[Asked]) -> String {
-    // The problem's detail names the tier or event it is about by id.
-    let about = asked.iter().find(|item| {
-        let detail = error.detail();
-        detail.contains(&item.tier_id.to_string()) || detail.contains(&item.event_id.to_string())
-    });
+    let (tier_id, event_id) = error.about();
+    let about = asked
+        .iter()
+        .find(|item| tier_id == Some(item.tier_id) || event_id == Some(item.event_id));
     let about = about.or(if asked.len() == 1 {
         asked.first()
     } else {
@@ -62,14 +61,16 @@ mod tests {
 
     use super::*;
 
-    fn conflict(code: ErrorCode, detail: String) -> ApiError {
+    fn conflict(code: ErrorCode, tier_id: Option<Uuid>, event_id: Option<Uuid>) -> ApiError {
         ApiError::Problem {
             problem: Problem {
                 type_uri: "about:blank".into(),
                 title: "Conflict".into(),
                 status: 409,
-                detail,
+                detail: "refused".into(),
                 code,
+                tier_id,
+                event_id,
                 errors: vec![],
             },
             retry_after: None,
@@ -88,32 +89,17 @@ mod tests {
     #[test]
     fn a_refusal_names_the_event_it_is_about() {
         let cart = [asked(1, "Jazz Night", 4), asked(2, "Limited Concert", 1)];
-        let sold_out = conflict(
-            ErrorCode::InsufficientTickets,
-            format!("only 0 tickets left of tier {}", cart[1].tier_id),
-        );
+        let sold_out = conflict(ErrorCode::InsufficientTickets, Some(cart[1].tier_id), None);
         assert_eq!(
             refused(&sold_out, &cart),
             "Sorry, tickets for Limited Concert are no longer available."
         );
-        let limit = conflict(
-            ErrorCode::TicketLimitExceeded,
-            format!(
-                "at most 4 tickets per person for event {}",
-                cart[0].event_id
-            ),
-        );
+        let limit = conflict(ErrorCode::TicketLimitExceeded, None, Some(cart[0].event_id));
         assert_eq!(
             refused(&limit, &cart),
             "You can book at most 4 tickets for Jazz Night."
         );
-        let already = conflict(
-            ErrorCode::TicketLimitExceeded,
-            format!(
-                "at most 1 tickets per person for event {}",
-                cart[1].event_id
-            ),
-        );
+        let already = conflict(ErrorCode::TicketLimitExceeded, None, Some(cart[1].event_id));
         assert_eq!(
             refused(&already, &cart),
             "You already have a ticket for Limited Concert: one per person."
@@ -129,6 +115,8 @@ mod tests {
                 status: 503,
                 detail: "busy".into(),
                 code: ErrorCode::Unavailable,
+                tier_id: None,
+                event_id: None,
                 errors: vec![],
             },
             retry_after: Some(3),

@@ -9,6 +9,7 @@ use booking_dto::{ErrorCode, FieldProblem, Problem};
 use booking_persistence::bookings::{CancelBookingError, CreateBookingError, SettleError};
 use booking_persistence::users::InsertUserError;
 use booking_persistence::{DbError, events};
+use uuid::Uuid;
 
 use crate::booking::BookError;
 
@@ -32,12 +33,12 @@ pub enum ApiError {
     EventNotFound(String),
     #[error("no booking with this id or reference")]
     BookingNotFound,
-    #[error("{0}")]
-    InsufficientTickets(String),
-    #[error("{0}")]
-    TicketLimitExceeded(String),
-    #[error("{0}")]
-    EventNotBookable(String),
+    #[error("{detail}")]
+    InsufficientTickets { detail: String, tier_id: Uuid },
+    #[error("{detail}")]
+    TicketLimitExceeded { detail: String, event_id: Uuid },
+    #[error("{detail}")]
+    EventNotBookable { detail: String, event_id: Uuid },
     #[error("{0}")]
     BookingAlreadyCancelled(String),
     #[error("{0}")]
@@ -105,9 +106,9 @@ impl ApiError {
             Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             Self::EventNotFound(_) => ErrorCode::EventNotFound,
             Self::BookingNotFound => ErrorCode::BookingNotFound,
-            Self::InsufficientTickets(_) => ErrorCode::InsufficientTickets,
-            Self::TicketLimitExceeded(_) => ErrorCode::TicketLimitExceeded,
-            Self::EventNotBookable(_) => ErrorCode::EventNotBookable,
+            Self::InsufficientTickets { .. } => ErrorCode::InsufficientTickets,
+            Self::TicketLimitExceeded { .. } => ErrorCode::TicketLimitExceeded,
+            Self::EventNotBookable { .. } => ErrorCode::EventNotBookable,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::PaymentDeclined => ErrorCode::PaymentDeclined,
             Self::BookingAlreadyCancelled(_) => ErrorCode::BookingAlreadyCancelled,
@@ -139,6 +140,15 @@ impl ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             code: self.code(),
+            tier_id: match self {
+                Self::InsufficientTickets { tier_id, .. } => Some(*tier_id),
+                _ => None,
+            },
+            event_id: match self {
+                Self::TicketLimitExceeded { event_id, .. }
+                | Self::EventNotBookable { event_id, .. } => Some(*event_id),
+                _ => None,
+            },
             errors: match self {
                 Self::Validation { errors, .. } => errors
                     .fields()
@@ -163,9 +173,9 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::EventNotFound(_) | Self::BookingNotFound => StatusCode::NOT_FOUND,
-            Self::InsufficientTickets(_)
-            | Self::TicketLimitExceeded(_)
-            | Self::EventNotBookable(_)
+            Self::InsufficientTickets { .. }
+            | Self::TicketLimitExceeded { .. }
+            | Self::EventNotBookable { .. }
             | Self::BookingAlreadyCancelled(_)
             | Self::EventStateConflict(_)
             | Self::CapacityBelowSold(_) => StatusCode::CONFLICT,
@@ -339,9 +349,15 @@ impl From<BookingRejection> for ApiError {
         let detail = rejection.to_string();
         match rejection {
             BookingRejection::UnknownTier(_) => Self::NotFound(detail),
-            BookingRejection::EventNotBookable(_) => Self::EventNotBookable(detail),
-            BookingRejection::TicketLimitExceeded { .. } => Self::TicketLimitExceeded(detail),
-            BookingRejection::InsufficientTickets { .. } => Self::InsufficientTickets(detail),
+            BookingRejection::EventNotBookable(event_id) => {
+                Self::EventNotBookable { detail, event_id }
+            }
+            BookingRejection::TicketLimitExceeded { event_id, .. } => {
+                Self::TicketLimitExceeded { detail, event_id }
+            }
+            BookingRejection::InsufficientTickets { tier_id, .. } => {
+                Self::InsufficientTickets { detail, tier_id }
+            }
             BookingRejection::DuplicateTier(_)
             | BookingRejection::MixedCurrencies
             | BookingRejection::TotalOverflow => Self::Validation {

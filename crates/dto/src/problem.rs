@@ -1,6 +1,7 @@
 //! RFC 9457 problem details, with a stable `code` clients can switch on.
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// Every error the API can answer with. The spelling is part of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,6 +48,13 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     pub code: ErrorCode,
+    /// The tier a refusal is about (`InsufficientTickets`), so a client names it without
+    /// reading `detail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_id: Option<Uuid>,
+    /// The event a refusal is about (`TicketLimitExceeded`, `EventNotBookable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
 }
@@ -63,11 +71,14 @@ mod tests {
             status: 409,
             detail: "taken".into(),
             code: ErrorCode::EmailTaken,
+            tier_id: None,
+            event_id: None,
             errors: vec![],
         };
         let json = serde_json::to_value(&problem).unwrap_or_default();
         assert_eq!(json["type"], "about:blank");
         assert_eq!(json["code"], "EmailTaken");
         assert!(json.get("errors").is_none());
+        assert!(json.get("tierId").is_none());
     }
 }

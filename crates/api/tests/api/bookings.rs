@@ -96,7 +96,9 @@ async fn one_buyer_sending_eight_requests_at_once_gets_only_the_limit_of_two() {
         .into_iter()
         .filter(|r| r.status() != StatusCode::CREATED)
     {
-        expect_problem(response, StatusCode::CONFLICT, "TicketLimitExceeded").await;
+        let problem = expect_problem(response, StatusCode::CONFLICT, "TicketLimitExceeded").await;
+        assert_eq!(problem.event_id, Some(event.id));
+        assert_eq!(problem.tier_id, None);
     }
     app.assert_conservation().await;
 }
@@ -159,7 +161,9 @@ async fn a_multi_item_booking_with_one_item_over_capacity_changes_nothing() {
             None,
         )
         .await;
-    expect_problem(response, StatusCode::CONFLICT, "InsufficientTickets").await;
+    let problem = expect_problem(response, StatusCode::CONFLICT, "InsufficientTickets").await;
+    // The tier that ran short, by id: a client names it without reading `detail`.
+    assert_eq!(problem.tier_id, Some(scarce.tier_ids[0]));
     assert_eq!(app.remaining(plenty.tier_ids[0]).await, 10);
     assert_eq!(app.remaining(scarce.tier_ids[0]).await, 1);
     assert_eq!(
