@@ -14,6 +14,17 @@ use booking_local_db::{ClusterOptions, LauncherError, LocalCluster, PgBinaries};
 use booking_persistence::database_admin;
 use diesel_async::SimpleAsyncConnection;
 
+/// A folder holding a cluster that was initialised, started and stopped again.
+fn a_cluster_made_and_stopped() -> (PgBinaries, tempfile::TempDir) {
+    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
+    let folder = tempfile::tempdir().unwrap();
+    LocalCluster::start(&binaries, &options(folder.path()))
+        .unwrap()
+        .stop()
+        .unwrap();
+    (binaries, folder)
+}
+
 fn options(root: &std::path::Path) -> ClusterOptions {
     ClusterOptions {
         root: root.to_path_buf(),
@@ -82,12 +93,7 @@ async fn an_interrupted_initialisation_is_redone() {
 
 #[test]
 fn a_finished_cluster_without_its_password_is_refused_not_wiped() {
-    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
-    let folder = tempfile::tempdir().unwrap();
-    LocalCluster::start(&binaries, &options(folder.path()))
-        .unwrap()
-        .stop()
-        .unwrap();
+    let (binaries, folder) = a_cluster_made_and_stopped();
     std::fs::remove_file(folder.path().join("password")).unwrap();
     let error = LocalCluster::start(&binaries, &options(folder.path())).unwrap_err();
     assert!(
@@ -103,12 +109,7 @@ fn a_finished_cluster_without_its_password_is_refused_not_wiped() {
 #[test]
 fn the_password_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
-    let binaries = PgBinaries::locate().expect("PostgreSQL binaries");
-    let folder = tempfile::tempdir().unwrap();
-    LocalCluster::start(&binaries, &options(folder.path()))
-        .unwrap()
-        .stop()
-        .unwrap();
+    let (_, folder) = a_cluster_made_and_stopped();
     let mode = std::fs::metadata(folder.path().join("password"))
         .unwrap()
         .permissions()
