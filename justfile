@@ -67,13 +67,26 @@ _web-dev:
 reset-data *flags: _postgres
     cargo run --release -p booking-api -- seed --reset {{ flags }}
 
-# The whole suite: fmt, clippy (server crates and the WASM app), the web app's pure rules,
-# then every test of the server crates, browser tests of the built web app included
-# (screenshots go to <target dir>/screenshots/), against a throwaway PostgreSQL started
-# by `with-postgres`.
+# The whole suite: fmt and import circles; then three builds side by side, each linted
+# by clippy as it compiles (tools/clippy-rustc, as strict as `just lint`): the server
+# crates with their tests, the web app as served (the build the browser tests drive), and
+# the web app's pure rules natively. Each build has a profile folder of its own, so none
+# waits on another's lock, and one's single-threaded stretches (the app's link-time
+# optimisation, wasm-opt) leave the cores to the others. Then every test of the server
+# crates, browser tests of the built web app included (screenshots go to
+# <target dir>/screenshots/), against a throwaway PostgreSQL started by `with-postgres`.
 [doc("The whole suite: fmt, clippy, every test (browser tests included) on a throwaway PostgreSQL")]
-test: lint _postgres frontend _chromium _axe
-    cargo build -p booking-local-db --bin with-postgres
+test: _source-checks _postgres _chromium _axe _wasm-target _wasm-bindgen _wasm-split _wasm-opt _brotli
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export RUSTC_WORKSPACE_WRAPPER="{{ justfile_directory() }}/tools/clippy-rustc"
+    failed=0
+    "{{ just_executable() }}" frontend & web=$!
+    cargo test -p booking-frontend --profile frontend-test --no-run & rules=$!
+    cargo test --no-run || failed=1
+    wait "$web" || failed=1
+    wait "$rules" || failed=1
+    if [ "$failed" != 0 ]; then echo "a build or its lints failed (above)" >&2; exit 1; fi
     cargo test -p booking-frontend --profile frontend-test
     STATIC_DIR="{{ dist }}" AXE_CORE_JS="{{ tools_dir }}/node_modules/axe-core/axe.min.js" \
         "{{ target_dir }}/debug/with-postgres" cargo test --no-fail-fast
@@ -81,11 +94,14 @@ test: lint _postgres frontend _chromium _axe
 # Formatting, import circles between modules, and clippy, for the server crates and the
 # WASM app.
 [doc("fmt, import circles and clippy, for the server crates and the WASM app")]
-lint: _wasm-target
-    cargo fmt --all -- --check
-    python3 tools/import-circles.py
+lint: _wasm-target _source-checks
     cargo clippy --all-targets -- -D warnings
     cargo clippy -p booking-frontend --target wasm32-unknown-unknown -- -D warnings
+
+# What needs no compiler: formatting and import circles between modules.
+_source-checks:
+    cargo fmt --all -- --check
+    python3 tools/import-circles.py
 
 # Build the web app into frontend/dist (WASM + JS glue + static files), shrunk by
 # wasm-opt when npm can provide it; prints the gzipped size of the module.

@@ -1,5 +1,6 @@
 //! The booking web app, compiled to WebAssembly and served by the api on the same origin.
 
+mod actions;
 mod api;
 mod app;
 mod booking_messages;

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 
+use crate::actions::write_action;
 use crate::api;
 use crate::booking_messages::{self, Asked};
 use crate::browser;
@@ -42,23 +43,20 @@ pub fn EventCard(event: Event) -> impl IntoView {
     // Kept until an answer arrives: a retry after a lost answer cannot book twice.
     let retry_key = StoredValue::new(None::<String>);
 
-    let book = Action::new_local(move |(): &()| {
-        let key = retry_key.get_value().unwrap_or_else(browser::random_id);
-        retry_key.set_value(Some(key.clone()));
-        let body = CreateBookingRequest {
-            items: vec![BookingItemRequest {
-                tier_id: None,
-                event_id: Some(id),
-                quantity: 1,
-            }],
-        };
-        async move { api::book(session, &body, &key).await }
-    });
-    Effect::new(move || {
-        let Some(result) = book.value().get() else {
-            return;
-        };
-        match result {
+    let book = write_action(
+        move |(): &()| {
+            let key = retry_key.get_value().unwrap_or_else(browser::random_id);
+            retry_key.set_value(Some(key.clone()));
+            let body = CreateBookingRequest {
+                items: vec![BookingItemRequest {
+                    tier_id: None,
+                    event_id: Some(id),
+                    quantity: 1,
+                }],
+            };
+            async move { api::book(session, &body, &key).await }
+        },
+        move |answer| match answer {
             Ok(booking) => {
                 retry_key.set_value(None);
                 session.mark_booked([id]);
@@ -71,8 +69,8 @@ pub fn EventCard(event: Event) -> impl IntoView {
                 let asked: Vec<Asked> = asked.iter().cloned().collect();
                 toasts.error(booking_messages::refused(&error, &asked));
             }
-        }
-    });
+        },
+    );
 
     let on_book = move |_| {
         if !session.is_signed_in() {

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use crate::actions::write_action;
 use crate::api;
 use crate::state::cart::use_cart;
 use crate::state::counts::use_counts;
@@ -16,17 +17,17 @@ pub fn Header() -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
 
-    let sign_out = Action::new_local(move |(): &()| async move { api::logout().await });
-    Effect::new(move || {
-        if let Some(result) = sign_out.value().get() {
+    let sign_out = write_action(
+        move |(): &()| api::logout(),
+        move |answer| {
             session.sign_out();
-            match result {
+            match answer {
                 Ok(()) => toasts.info("You are signed out."),
                 Err(error) => toasts.error(error.message()),
             }
             navigate("/", Default::default());
-        }
-    });
+        },
+    );
 
     view! {
         <header class="site-header">

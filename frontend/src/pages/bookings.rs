@@ -9,6 +9,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::actions::write_action;
 use crate::api;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::load_error::LoadError;
@@ -92,7 +93,6 @@ pub fn BookingsPage() -> impl IntoView {
 #[component]
 fn BookingList() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
     let counts = use_counts();
     let query = use_query_map();
     let navigate = use_navigate();
@@ -118,142 +118,172 @@ fn BookingList() -> impl IntoView {
         async move { api::bookings(session, &params).await }
     });
 
-    let go = move |status: Option<BookingStatus>, page: u32| {
-        let mut pairs = Vec::new();
-        if let Some(status) = status {
-            pairs.push(format!("status={}", status_value(status)));
-        }
-        if page > 1 {
-            pairs.push(format!("page={page}"));
-        }
-        let href = if pairs.is_empty() {
-            "/bookings".to_owned()
-        } else {
-            format!("/bookings?{}", pairs.join("&"))
-        };
-        navigate(&href, NavigateOptions::default());
-    };
-    let go_filter = go.clone();
-    let on_page = Callback::new(move |page: u32| go(status.get_untracked(), page));
-
+    let go = Callback::new(move |(status, page): (Option<BookingStatus>, u32)| {
+        navigate(&bookings_href(status, page), NavigateOptions::default());
+    });
+    let on_page = Callback::new(move |page: u32| go.run((status.get_untracked(), page)));
+    let on_filter = Callback::new(move |status| go.run((status, 1)));
     // The booking whose cancellation is being asked about.
     let to_cancel = RwSignal::new(None::<Booking>);
-    let cancel = Action::new_local(move |booking: &Booking| {
-        let id = booking.id;
-        async move { api::cancel_booking(session, id).await }
-    });
-    Effect::new(move || {
-        let Some(result) = cancel.value().get() else {
-            return;
-        };
-        to_cancel.set(None);
-        match result {
-            Ok(booking) => {
-                toasts.success(format!("Booking {} cancelled.", booking.reference));
-                refresh_booked_events(session);
-            }
-            Err(error) => toasts.error(error.message()),
-        }
-        reloads.update(|n| *n += 1);
-    });
-
     let total_pages = RwSignal::new(1_u32);
     view! {
         <section class="page">
             <div class="page-heading">
                 <h1>"My bookings"</h1>
-                <div class="field field-inline">
-                    <label for="booking-status">"Status"</label>
-                    <select
-                        id="booking-status"
-                        on:change=move |event| go_filter(parse_status(&event_target_value(&event)), 1)
-                    >
-                        <option value="" selected=move || status.get().is_none()>"All"</option>
-                        {[
-                            BookingStatus::Confirmed,
-                            BookingStatus::Cancelled,
-                            BookingStatus::Pending,
-                            BookingStatus::Expired,
-                        ]
-                            .into_iter()
-                            .map(|option| {
-                                view! {
-                                    <option
-                                        value=status_value(option)
-                                        selected=move || status.get() == Some(option)
-                                    >
-                                        {status_label(option)}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
+                <StatusFilter status on_filter/>
             </div>
             <Transition fallback=|| view! { <p class="loading">"Loading your bookings…"</p> }>
                 {move || Suspend::new(async move {
                     match bookings.await {
                         Ok(list) => {
-                            total_pages.set(u32::try_from(list.meta.total_pages).unwrap_or(1).max(1));
-                            if list.data.is_empty() {
-                                let message = if status.get_untracked().is_some() {
-                                    "No bookings with this status."
-                                } else {
-                                    "You have no bookings yet."
-                                };
-                                view! {
-                                    <div class="empty">
-                                        <p class="empty">{message}</p>
-                                        <p><A href="/">"Browse events"</A></p>
-                                    </div>
-                                }
-                                    .into_any()
-                            } else {
-                                view! {
-                                    <div class="booking-list">
-                                        {list
-                                            .data
-                                            .into_iter()
-                                            .map(|booking| view! { <BookingCard booking to_cancel/> })
-                                            .collect_view()}
-                                    </div>
-                                }
-                                    .into_any()
-                            }
+                            total_pages
+                                .set(u32::try_from(list.meta.total_pages).unwrap_or(1).max(1));
+                            view! { <BookingCards bookings=list.data filtered=status.get_untracked().is_some() to_cancel/> }
+                                .into_any()
                         }
                         Err(error) => view! { <LoadError what="Your bookings" error/> }.into_any(),
                     }
                 })}
             </Transition>
             <Pagination page total_pages on_page/>
-            <ConfirmDialog
-                open=Signal::derive(move || to_cancel.with(Option::is_some))
-                title=Signal::derive(move || {
-                    to_cancel
-                        .with(|booking| {
-                            booking.as_ref().map(|b| format!("Cancel booking {}?", b.reference))
-                        })
-                        .unwrap_or_default()
-                })
-                body=Signal::derive(move || {
-                    "Its tickets go back on sale for everyone. This cannot be undone.".to_owned()
-                })
-                confirm_label="Yes, cancel it"
-                dismiss_label="Keep booking"
-                busy_label="Cancelling…"
-                busy=cancel.pending()
-                on_confirm=Callback::new(move |()| {
-                    if let Some(booking) = to_cancel.get_untracked() {
-                        cancel.dispatch(booking);
-                    }
-                })
-                on_dismiss=Callback::new(move |()| {
-                    if !cancel.pending().get_untracked() {
-                        to_cancel.set(None);
-                    }
-                })
-            />
+            <CancelBookingDialog to_cancel reloads/>
         </section>
+    }
+}
+
+/// The address of one page of the list, filtered by `status`.
+fn bookings_href(status: Option<BookingStatus>, page: u32) -> String {
+    let mut pairs = Vec::new();
+    if let Some(status) = status {
+        pairs.push(format!("status={}", status_value(status)));
+    }
+    if page > 1 {
+        pairs.push(format!("page={page}"));
+    }
+    if pairs.is_empty() {
+        "/bookings".to_owned()
+    } else {
+        format!("/bookings?{}", pairs.join("&"))
+    }
+}
+
+/// The status select above the list; `on_filter` gets the status picked (`None`: all).
+#[component]
+fn StatusFilter(
+    #[prop(into)] status: Signal<Option<BookingStatus>>,
+    on_filter: Callback<Option<BookingStatus>>,
+) -> impl IntoView {
+    let options = [
+        BookingStatus::Confirmed,
+        BookingStatus::Cancelled,
+        BookingStatus::Pending,
+        BookingStatus::Expired,
+    ]
+    .into_iter()
+    .map(|option| {
+        view! {
+            <option value=status_value(option) selected=move || status.get() == Some(option)>
+                {status_label(option)}
+            </option>
+        }
+    })
+    .collect_view();
+    view! {
+        <div class="field field-inline">
+            <label for="booking-status">"Status"</label>
+            <select
+                id="booking-status"
+                on:change=move |event| on_filter.run(parse_status(&event_target_value(&event)))
+            >
+                <option value="" selected=move || status.get().is_none()>"All"</option>
+                {options}
+            </select>
+        </div>
+    }
+}
+
+/// One page of bookings, or what to do when there are none (`filtered`: a status is
+/// picked, so there may be bookings of other statuses).
+#[component]
+fn BookingCards(
+    bookings: Vec<Booking>,
+    filtered: bool,
+    to_cancel: RwSignal<Option<Booking>>,
+) -> impl IntoView {
+    if bookings.is_empty() {
+        let message = if filtered {
+            "No bookings with this status."
+        } else {
+            "You have no bookings yet."
+        };
+        return view! {
+            <div class="empty">
+                <p class="empty">{message}</p>
+                <p><A href="/">"Browse events"</A></p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="booking-list">
+            {bookings
+                .into_iter()
+                .map(|booking| view! { <BookingCard booking to_cancel/> })
+                .collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+/// "Cancel booking ABC123?", open while `to_cancel` holds a booking; the list reloads
+/// once the answer is in.
+#[component]
+fn CancelBookingDialog(
+    to_cancel: RwSignal<Option<Booking>>,
+    reloads: RwSignal<u32>,
+) -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let cancel = write_action(
+        move |booking: &Booking| api::cancel_booking(session, booking.id),
+        move |answer| {
+            to_cancel.set(None);
+            match answer {
+                Ok(booking) => {
+                    toasts.success(format!("Booking {} cancelled.", booking.reference));
+                    refresh_booked_events(session);
+                }
+                Err(error) => toasts.error(error.message()),
+            }
+            reloads.update(|n| *n += 1);
+        },
+    );
+    view! {
+        <ConfirmDialog
+            open=Signal::derive(move || to_cancel.with(Option::is_some))
+            title=Signal::derive(move || {
+                to_cancel
+                    .with(|booking| booking.as_ref().map(|b| format!("Cancel booking {}?", b.reference)))
+                    .unwrap_or_default()
+            })
+            body=Signal::derive(move || {
+                "Its tickets go back on sale for everyone. This cannot be undone.".to_owned()
+            })
+            confirm_label="Yes, cancel it"
+            dismiss_label="Keep booking"
+            busy_label="Cancelling…"
+            busy=cancel.pending()
+            on_confirm=Callback::new(move |()| {
+                if let Some(booking) = to_cancel.get_untracked() {
+                    cancel.dispatch(booking);
+                }
+            })
+            on_dismiss=Callback::new(move |()| {
+                if !cancel.pending().get_untracked() {
+                    to_cancel.set(None);
+                }
+            })
+        />
     }
 }
 

@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
 
+use crate::actions::write_action;
 use crate::api::{self, ApiError};
 use crate::booking_messages::{self, Asked};
 use crate::browser;
@@ -60,38 +61,37 @@ pub fn CartPage() -> impl IntoView {
         counts.watch(events);
     });
 
-    let checkout = Action::new_local(move |(): &()| {
-        let request = cart.booking_request();
-        let key = checkout_key(&request);
-        async move { api::book(session, &request, &key).await }
-    });
-    Effect::new(move || {
-        let Some(result) = checkout.value().get() else {
-            return;
-        };
-        let asked: Vec<Asked> = cart
-            .lines_untracked()
-            .into_iter()
-            .map(|line| Asked {
-                event_id: line.event_id,
-                event_title: line.event_title,
-                tier_id: line.tier_id,
-                max_per_person: line.max_per_person,
-            })
-            .collect();
-        if result != Err(ApiError::Network) {
-            browser::forget(CHECKOUT_KEY);
-        }
-        match result {
-            Ok(booking) => {
-                session.mark_booked(booked_events(&booking));
-                toasts.success(booking_messages::booked(&booking));
-                cart.clear();
-                navigate("/bookings", Default::default());
+    let checkout = write_action(
+        move |(): &()| {
+            let request = cart.booking_request();
+            let key = checkout_key(&request);
+            async move { api::book(session, &request, &key).await }
+        },
+        move |result| {
+            let asked: Vec<Asked> = cart
+                .lines_untracked()
+                .into_iter()
+                .map(|line| Asked {
+                    event_id: line.event_id,
+                    event_title: line.event_title,
+                    tier_id: line.tier_id,
+                    max_per_person: line.max_per_person,
+                })
+                .collect();
+            if result != Err(ApiError::Network) {
+                browser::forget(CHECKOUT_KEY);
             }
-            Err(error) => toasts.error(booking_messages::refused(&error, &asked)),
-        }
-    });
+            match result {
+                Ok(booking) => {
+                    session.mark_booked(booked_events(&booking));
+                    toasts.success(booking_messages::booked(&booking));
+                    cart.clear();
+                    navigate("/bookings", Default::default());
+                }
+                Err(error) => toasts.error(booking_messages::refused(&error, &asked)),
+            }
+        },
+    );
 
     view! {
         <section class="page">

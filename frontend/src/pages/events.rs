@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use booking_dto::{EventListParams, EventSortBy, SortOrder};
+use booking_dto::{Event, EventListParams, EventSortBy, SortOrder};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -106,8 +106,8 @@ pub fn EventsPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let view_state = Memo::new(move |_| View::from_query(&query.read()));
-
-    let go = move |next: View, replace: bool| {
+    // `replace`: the step is not worth a Back (typing a search).
+    let go = Callback::new(move |(next, replace): (View, bool)| {
         navigate(
             &next.href(),
             NavigateOptions {
@@ -116,34 +116,7 @@ pub fn EventsPage() -> impl IntoView {
                 ..Default::default()
             },
         );
-    };
-
-    // What is typed shows at once; the URL (and the request) follow 300 ms after the last key.
-    let search_input = RwSignal::new(view_state.get_untracked().search);
-    Effect::new(move || search_input.set(view_state.get().search));
-    let pending_search = StoredValue::new_local(None::<TimeoutHandle>);
-    let go_search = go.clone();
-    let on_search = move |event: leptos::ev::Event| {
-        let text = event_target_value(&event);
-        search_input.set(text.clone());
-        if let Some(handle) = pending_search.get_value() {
-            handle.clear();
-        }
-        let go = go_search.clone();
-        let handle = set_timeout_with_handle(
-            move || {
-                let mut next = view_state.get_untracked();
-                if next.search != text {
-                    next.search = text;
-                    next.page = 1;
-                    go(next, true);
-                }
-            },
-            SEARCH_DEBOUNCE,
-        )
-        .ok();
-        pending_search.set_value(handle);
-    };
+    });
 
     let events = LocalResource::new(move || {
         let params = view_state.get().params();
@@ -155,30 +128,10 @@ pub fn EventsPage() -> impl IntoView {
             counts.watch(page.data.iter().map(|event| event.id).collect());
         }
     });
-
-    let go_sort = go.clone();
-    let on_sort_by = move |event: leptos::ev::Event| {
-        let mut next = view_state.get_untracked();
-        next.sort_by = parse_sort_by(&event_target_value(&event));
-        next.page = 1;
-        go_sort(next, false);
-    };
-    let go_order = go.clone();
-    let on_sort_order = move |event: leptos::ev::Event| {
-        let mut next = view_state.get_untracked();
-        next.sort_order = if event_target_value(&event) == "desc" {
-            SortOrder::Desc
-        } else {
-            SortOrder::Asc
-        };
-        next.page = 1;
-        go_order(next, false);
-    };
-    let go_page = go.clone();
     let on_page = Callback::new(move |page: u32| {
         let mut next = view_state.get_untracked();
         next.page = page;
-        go_page(next, false);
+        go.run((next, false));
     });
 
     let total_pages = RwSignal::new(1_u32);
@@ -188,68 +141,17 @@ pub fn EventsPage() -> impl IntoView {
                 <h1>"Events"</h1>
             </div>
             <div class="toolbar" role="search">
-                <div class="field field-search">
-                    <label for="event-search">"Search events"</label>
-                    <input
-                        id="event-search"
-                        type="search"
-                        placeholder="Title or venue"
-                        autocomplete="off"
-                        prop:value=move || search_input.get()
-                        on:input=on_search
-                    />
-                </div>
-                <div class="field">
-                    <label for="event-sort">"Sort by"</label>
-                    <select id="event-sort" on:change=on_sort_by>
-                        {[(EventSortBy::Date, "Date"), (EventSortBy::Price, "Price"), (EventSortBy::Title, "Title")]
-                            .into_iter()
-                            .map(|(sort_by, label)| {
-                                view! {
-                                    <option
-                                        value=sort_by_value(sort_by)
-                                        selected=move || view_state.get().sort_by == sort_by
-                                    >
-                                        {label}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="event-order">"Order"</label>
-                    <select id="event-order" on:change=on_sort_order>
-                        <option value="asc" selected=move || view_state.get().sort_order == SortOrder::Asc>"Ascending"</option>
-                        <option value="desc" selected=move || view_state.get().sort_order == SortOrder::Desc>"Descending"</option>
-                    </select>
-                </div>
+                <SearchField view_state go/>
+                <SortFields view_state go/>
             </div>
             <Transition fallback=|| view! { <Skeletons/> }>
                 {move || Suspend::new(async move {
                     match events.await {
                         Ok(page) => {
-                            total_pages.set(u32::try_from(page.meta.total_pages).unwrap_or(1).max(1));
-                            if page.data.is_empty() {
-                                let search = view_state.get_untracked().search;
-                                let message = if search.trim().is_empty() {
-                                    "No upcoming events yet. Check back soon.".to_owned()
-                                } else {
-                                    format!("No events match “{}”.", search.trim())
-                                };
-                                view! { <p class="empty">{message}</p> }.into_any()
-                            } else {
-                                view! {
-                                    <div class="event-grid">
-                                        {page
-                                            .data
-                                            .into_iter()
-                                            .map(|event| view! { <EventCard event/> })
-                                            .collect_view()}
-                                    </div>
-                                }
-                                    .into_any()
-                            }
+                            total_pages
+                                .set(u32::try_from(page.meta.total_pages).unwrap_or(1).max(1));
+                            let search = view_state.get_untracked().search;
+                            view! { <EventGrid events=page.data search/> }.into_any()
                         }
                         Err(error) => view! { <LoadError what="Events" error/> }.into_any(),
                     }
@@ -258,6 +160,120 @@ pub fn EventsPage() -> impl IntoView {
             <Pagination page=Signal::derive(move || view_state.get().page) total_pages on_page/>
         </section>
     }
+}
+
+/// The search box: what is typed shows at once; the URL (and the request) follow 300 ms
+/// after the last key.
+#[component]
+fn SearchField(view_state: Memo<View>, go: Callback<(View, bool)>) -> impl IntoView {
+    let search_input = RwSignal::new(view_state.get_untracked().search);
+    Effect::new(move || search_input.set(view_state.get().search));
+    let pending_search = StoredValue::new_local(None::<TimeoutHandle>);
+    let on_search = move |event: leptos::ev::Event| {
+        let text = event_target_value(&event);
+        search_input.set(text.clone());
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                let mut next = view_state.get_untracked();
+                if next.search != text {
+                    next.search = text;
+                    next.page = 1;
+                    go.run((next, true));
+                }
+            },
+            SEARCH_DEBOUNCE,
+        )
+        .ok();
+        pending_search.set_value(handle);
+    };
+    view! {
+        <div class="field field-search">
+            <label for="event-search">"Search events"</label>
+            <input
+                id="event-search"
+                type="search"
+                placeholder="Title or venue"
+                autocomplete="off"
+                prop:value=move || search_input.get()
+                on:input=on_search
+            />
+        </div>
+    }
+}
+
+/// "Sort by" and "Order": a change goes back to the first page.
+#[component]
+fn SortFields(view_state: Memo<View>, go: Callback<(View, bool)>) -> impl IntoView {
+    let change = move |apply: &dyn Fn(&mut View)| {
+        let mut next = view_state.get_untracked();
+        apply(&mut next);
+        next.page = 1;
+        go.run((next, false));
+    };
+    let on_sort_by = move |event: leptos::ev::Event| {
+        let sort_by = parse_sort_by(&event_target_value(&event));
+        change(&|next| next.sort_by = sort_by);
+    };
+    let on_sort_order = move |event: leptos::ev::Event| {
+        let sort_order = if event_target_value(&event) == "desc" {
+            SortOrder::Desc
+        } else {
+            SortOrder::Asc
+        };
+        change(&|next| next.sort_order = sort_order);
+    };
+    let sort_options = [
+        (EventSortBy::Date, "Date"),
+        (EventSortBy::Price, "Price"),
+        (EventSortBy::Title, "Title"),
+    ]
+    .into_iter()
+    .map(|(sort_by, label)| {
+        view! {
+            <option value=sort_by_value(sort_by) selected=move || view_state.get().sort_by == sort_by>
+                {label}
+            </option>
+        }
+    })
+    .collect_view();
+    let order_is = move |order: SortOrder| move || view_state.get().sort_order == order;
+    view! {
+        <div class="field">
+            <label for="event-sort">"Sort by"</label>
+            <select id="event-sort" on:change=on_sort_by>
+                {sort_options}
+            </select>
+        </div>
+        <div class="field">
+            <label for="event-order">"Order"</label>
+            <select id="event-order" on:change=on_sort_order>
+                <option value="asc" selected=order_is(SortOrder::Asc)>"Ascending"</option>
+                <option value="desc" selected=order_is(SortOrder::Desc)>"Descending"</option>
+            </select>
+        </div>
+    }
+}
+
+/// One page of events, or why there are none (`search`: what the list was searched for).
+#[component]
+fn EventGrid(events: Vec<Event>, search: String) -> impl IntoView {
+    if events.is_empty() {
+        let message = if search.trim().is_empty() {
+            "No upcoming events yet. Check back soon.".to_owned()
+        } else {
+            format!("No events match “{}”.", search.trim())
+        };
+        return view! { <p class="empty">{message}</p> }.into_any();
+    }
+    view! {
+        <div class="event-grid">
+            {events.into_iter().map(|event| view! { <EventCard event/> }).collect_view()}
+        </div>
+    }
+    .into_any()
 }
 
 /// Grey card shapes while the first page loads, so the layout does not jump.

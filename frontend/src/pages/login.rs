@@ -2,6 +2,7 @@ use booking_dto::{ErrorCode, LoginRequest};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::actions::write_action;
 use crate::api::{self, ApiError};
 use crate::components::auth_form::AuthForm;
 use crate::components::field::Field;
@@ -21,19 +22,20 @@ pub fn LoginPage() -> impl IntoView {
     let password_error = RwSignal::new(None::<String>);
     let form_error = RwSignal::new(None::<String>);
 
-    let submit = Action::new_local(move |request: &LoginRequest| {
-        let request = request.clone();
-        async move { api::login(&request).await }
-    });
-    Effect::new(move || match submit.value().get() {
-        Some(Ok(auth)) => {
-            session.sign_in(auth);
-            // The form is done with: Back skips it.
-            navigate(&next.get_untracked(), replace());
-        }
-        Some(Err(error)) => form_error.set(Some(login_failure(&error))),
-        None => {}
-    });
+    let submit = write_action(
+        move |request: &LoginRequest| {
+            let request = request.clone();
+            async move { api::login(&request).await }
+        },
+        move |answer| match answer {
+            Ok(auth) => {
+                session.sign_in(auth);
+                // The form is done with: Back skips it.
+                navigate(&next.get_untracked(), replace());
+            }
+            Err(error) => form_error.set(Some(login_failure(&error))),
+        },
+    );
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();

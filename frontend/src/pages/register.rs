@@ -3,6 +3,7 @@ use booking_dto::{ErrorCode, RegisterRequest};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::actions::write_action;
 use crate::api;
 use crate::components::auth_form::AuthForm;
 use crate::components::field::Field;
@@ -22,22 +23,23 @@ pub fn RegisterPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
 
-    let submit = Action::new_local(move |request: &RegisterRequest| {
-        let request = request.clone();
-        async move { api::register(&request).await }
-    });
-    Effect::new(move || match submit.value().get() {
-        Some(Ok(auth)) => {
-            session.sign_in(auth);
-            // The form is done with: Back skips it.
-            navigate(&next.get_untracked(), replace());
-        }
-        Some(Err(error)) if error.code() == Some(ErrorCode::EmailTaken) => {
-            errors.set_field("email", "is already registered: sign in instead");
-        }
-        Some(Err(error)) => errors.show_api_error(&error),
-        None => {}
-    });
+    let submit = write_action(
+        move |request: &RegisterRequest| {
+            let request = request.clone();
+            async move { api::register(&request).await }
+        },
+        move |answer| match answer {
+            Ok(auth) => {
+                session.sign_in(auth);
+                // The form is done with: Back skips it.
+                navigate(&next.get_untracked(), replace());
+            }
+            Err(error) if error.code() == Some(ErrorCode::EmailTaken) => {
+                errors.set_field("email", "is already registered: sign in instead");
+            }
+            Err(error) => errors.show_api_error(&error),
+        },
+    );
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::RequireOrganizer;
+use crate::actions::write_action;
 use crate::api;
 use crate::components::event_fields::{CURRENCIES, EventDraft, EventFields, TierDraft, TierFields};
 use crate::components::form_alert::FormAlert;
@@ -55,26 +56,26 @@ fn NewEventForm() -> impl IntoView {
     let currency = RwSignal::new(CURRENCIES[0].to_owned());
     let tiers = RwSignal::new(vec![TierDraft::empty()]);
     let errors = FormErrors::new();
-    let add_button = NodeRef::<html::Button>::new();
 
-    let submit = Action::new_local(move |request: &CreateEventRequest| {
-        let request = request.clone();
-        async move { api::create_event(session, &request).await }
-    });
-    Effect::new(move || match submit.value().get() {
-        Some(Ok(event)) => {
-            toasts.success(format!(
-                "Draft “{}” saved. Publish it when it is ready.",
-                event.title
-            ));
-            navigate(
-                &format!("/organizer/events/{}", event.id),
-                Default::default(),
-            );
-        }
-        Some(Err(error)) => errors.show_api_error(&error),
-        None => {}
-    });
+    let submit = write_action(
+        move |request: &CreateEventRequest| {
+            let request = request.clone();
+            async move { api::create_event(session, &request).await }
+        },
+        move |answer| match answer {
+            Ok(event) => {
+                toasts.success(format!(
+                    "Draft “{}” saved. Publish it when it is ready.",
+                    event.title
+                ));
+                navigate(
+                    &format!("/organizer/events/{}", event.id),
+                    Default::default(),
+                );
+            }
+            Err(error) => errors.show_api_error(&error),
+        },
+    );
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -96,6 +97,54 @@ fn NewEventForm() -> impl IntoView {
         }
     };
 
+    let tiers_error = errors.field("tiers", "Tiers");
+    view! {
+        <section class="page organizer-form">
+            <p class="back-link"><a href="/organizer">"← Your events"</a></p>
+            <h1>"New event"</h1>
+            <form class="form form-wide" on:submit=on_submit novalidate>
+                <FormAlert message=errors.form()/>
+                <EventFields draft errors/>
+                <h2 class="form-section">"Tickets"</h2>
+                <CurrencyField currency/>
+                {move || {
+                    tiers_error.get().map(|message| view! { <p class="field-error">{message}</p> })
+                }}
+                <TierList tiers errors/>
+                <div class="form-actions">
+                    <button type="submit" class="button button-primary" disabled=move || submit.pending().get()>
+                        {move || if submit.pending().get() { "Saving…" } else { "Save draft" }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The one currency of every tier of the new event.
+#[component]
+fn CurrencyField(currency: RwSignal<String>) -> impl IntoView {
+    let options = CURRENCIES
+        .into_iter()
+        .map(|code| {
+            view! { <option value=code selected=move || currency.get() == code>{code}</option> }
+        })
+        .collect_view();
+    view! {
+        <div class="field field-inline">
+            <label for="event-currency">"Currency"</label>
+            <select id="event-currency" on:change=move |event| currency.set(event_target_value(&event))>
+                {options}
+            </select>
+        </div>
+    }
+}
+
+/// The new event's tiers, each removable while there are two or more, and "Add another
+/// tier", which puts the focus in the new tier's first field.
+#[component]
+fn TierList(tiers: RwSignal<Vec<TierDraft>>, errors: FormErrors) -> impl IntoView {
+    let add_button = NodeRef::<html::Button>::new();
     let add_tier = move |_| {
         tiers.update(|list| list.push(TierDraft::empty()));
         // The new tier's first field takes focus, once it is on the page.
@@ -154,46 +203,10 @@ fn NewEventForm() -> impl IntoView {
             .collect_view()
     };
 
-    let tiers_error = errors.field("tiers", "Tiers");
     view! {
-        <section class="page organizer-form">
-            <p class="back-link"><a href="/organizer">"← Your events"</a></p>
-            <h1>"New event"</h1>
-            <form class="form form-wide" on:submit=on_submit novalidate>
-                <FormAlert message=errors.form()/>
-                <EventFields draft errors/>
-                <h2 class="form-section">"Tickets"</h2>
-                <div class="field field-inline">
-                    <label for="event-currency">"Currency"</label>
-                    <select
-                        id="event-currency"
-                        on:change=move |event| currency.set(event_target_value(&event))
-                    >
-                        {CURRENCIES
-                            .into_iter()
-                            .map(|code| {
-                                view! {
-                                    <option value=code selected=move || currency.get() == code>
-                                        {code}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                {move || {
-                    tiers_error.get().map(|message| view! { <p class="field-error">{message}</p> })
-                }}
-                {tier_list}
-                <button type="button" class="button button-quiet" node_ref=add_button on:click=add_tier>
-                    "Add another tier"
-                </button>
-                <div class="form-actions">
-                    <button type="submit" class="button button-primary" disabled=move || submit.pending().get()>
-                        {move || if submit.pending().get() { "Saving…" } else { "Save draft" }}
-                    </button>
-                </div>
-            </form>
-        </section>
+        {tier_list}
+        <button type="button" class="button button-quiet" node_ref=add_button on:click=add_tier>
+            "Add another tier"
+        </button>
     }
 }
