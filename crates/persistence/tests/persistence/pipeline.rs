@@ -4,14 +4,6 @@
 //! tiers, events, multi-item carts, sold-out and draft events, per-person limits and
 //! repeated idempotency keys (replays and reuses).
 
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code, helpers included, fails loudly"
-)]
-
 use std::collections::HashMap;
 
 use booking_domain::{BookingReference, BookingRequest, BookingStatus, RawItem};

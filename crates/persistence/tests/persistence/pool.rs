@@ -1,11 +1,5 @@
 //! The pool hands out connections already carrying the service's session limits.
 
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "test code fails loudly"
-)]
-
 use std::time::Duration;
 
 use booking_local_db::test_db::TestDatabase;

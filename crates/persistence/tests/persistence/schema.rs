@@ -1,13 +1,5 @@
 //! What the database itself guarantees, whatever the application code does.
 
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code, helpers included, fails loudly"
-)]
-
 use booking_local_db::test_db::TestDatabase;
 use booking_persistence::database_admin;
 use booking_persistence::seed::{self, SeedOutcome};
