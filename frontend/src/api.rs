@@ -5,8 +5,8 @@
 use booking_dto::{
     AuthResponse, Booking, BookingListParams, BookingStatus, CreateBookingRequest,
     CreateEventRequest, ErrorCode, Event, EventListParams, FieldProblem, LoginRequest,
-    OrganizerEvent, Page, Problem, RegisterRequest, Tier, TierRequest, UpdateEventRequest,
-    UpdateTierRequest,
+    OrganizerEvent, Page, PayRequest, Problem, RegisterRequest, Tier, TierRequest,
+    UpdateEventRequest, UpdateTierRequest,
 };
 use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
@@ -20,6 +20,12 @@ const BASE: &str = "/api/v1";
 /// Every tab of this origin refreshes under this lock: the refresh token rotates, and two
 /// tabs sending the same one at once would look like theft and revoke the whole sign-in.
 const REFRESH_LOCK: &str = "booking-refresh";
+
+/// A card declined while paying a hold.
+pub const DECLINED: &str =
+    "Your card was declined. Nothing was charged, and the tickets were released.";
+/// A hold that ran out before it was paid.
+pub const HOLD_EXPIRED: &str = "Your hold ran out before payment, so the tickets were released.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -88,9 +94,8 @@ impl ApiError {
                     seconds(retry_after.unwrap_or(1))
                 ),
                 ErrorCode::Unauthorized => "Please sign in again.".to_owned(),
-                ErrorCode::PaymentDeclined => {
-                    "Your payment was declined. Nothing was booked.".to_owned()
-                }
+                ErrorCode::PaymentDeclined => DECLINED.to_owned(),
+                ErrorCode::HoldExpired => HOLD_EXPIRED.to_owned(),
                 _ => problem.detail.clone(),
             },
         }
@@ -268,6 +273,17 @@ pub async fn bookings(
 ) -> Result<Page<Booking>, ApiError> {
     let path = format!("/bookings{}", query_string(params));
     read(call(session, Method::GET, &path, NONE).await?).await
+}
+
+pub async fn booking(session: Session, id: Uuid) -> Result<Booking, ApiError> {
+    read(call(session, Method::GET, &format!("/bookings/{id}"), NONE).await?).await
+}
+
+/// Pays for the held booking `id`; a retry after a lost answer is safe (a paid booking
+/// is answered as it is, and charged nothing more).
+pub async fn pay(session: Session, id: Uuid, body: &PayRequest) -> Result<Booking, ApiError> {
+    let path = format!("/bookings/{id}/pay");
+    read(call(session, Method::POST, &path, Some(body)).await?).await
 }
 
 pub async fn cancel_booking(session: Session, id: Uuid) -> Result<Booking, ApiError> {

@@ -16,6 +16,7 @@ use crate::pages::events::EventsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::organizer::{OrganizerArea, OrganizerView};
+use crate::pages::pay::PayPage;
 use crate::pages::register::RegisterPage;
 use crate::state::{Cart, LiveCounts, Session, Toasts};
 
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/events/:id") view=EventPage/>
                     <Route path=path!("/cart") view=CartPage/>
                     <Route path=path!("/bookings") view=BookingsPage/>
+                    <Route path=path!("/bookings/:booking/pay") view=PayPage/>
                     <Route
                         path=path!("/organizer")
                         view=|| view! { <OrganizerArea page=OrganizerView::Events/> }

@@ -91,6 +91,22 @@ pub fn when_at(instant: DateTime<Utc>, offset_seconds_east: i32) -> String {
         .to_string()
 }
 
+/// Time left on a hold, as a clock reads: `599` seconds → `9:59`; never negative.
+pub fn countdown(seconds_left: i64) -> String {
+    let seconds = seconds_left.max(0);
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// What a screen reader hears about a hold, once a minute: the minutes left, rounded up
+/// so that "1 minute" lasts until the very end.
+pub fn hold_left_sentence(seconds_left: i64) -> String {
+    match (seconds_left.max(0) + 59) / 60 {
+        0 => "Your hold has run out.".to_owned(),
+        1 => "Your tickets are held for less than a minute more.".to_owned(),
+        minutes => format!("Your tickets are held for {minutes} more minutes."),
+    }
+}
+
 /// How full an event or tier is, for the colour of its badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Availability {
@@ -138,6 +154,31 @@ impl Availability {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_countdown_reads_minutes_and_padded_seconds() {
+        assert_eq!(countdown(599), "9:59");
+        assert_eq!(countdown(60), "1:00");
+        assert_eq!(countdown(5), "0:05");
+        assert_eq!(countdown(-3), "0:00");
+    }
+
+    #[test]
+    fn the_hold_is_announced_in_whole_minutes_rounded_up() {
+        assert_eq!(
+            hold_left_sentence(599),
+            "Your tickets are held for 10 more minutes."
+        );
+        assert_eq!(
+            hold_left_sentence(61),
+            "Your tickets are held for 2 more minutes."
+        );
+        assert_eq!(
+            hold_left_sentence(60),
+            "Your tickets are held for less than a minute more."
+        );
+        assert_eq!(hold_left_sentence(0), "Your hold has run out.");
+    }
+
     use super::*;
 
     #[test]

@@ -108,20 +108,20 @@ async fn warn_of_stale_demo_events(conn: &mut AsyncPgConnection) -> anyhow::Resu
     Ok(())
 }
 
-/// How often the sweeper looks for bookings whose payment never completed (they are
-/// abandoned after `domain::lifecycle::HOLD_TTL`).
+/// How often the sweeper repairs what a crash left and prunes refresh tokens (holds
+/// expire on their own, faster loop: see `startup`).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Every `SWEEP_EVERY`: the bookings a crash can leave half done (see
-/// `BookingService::expire_abandoned`), and refresh tokens past their expiry.
+/// `BookingService::release_cancelled_events`), and refresh tokens past their expiry.
 async fn sweep(bookings: BookingService, pool: DbPool) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     loop {
         ticks.tick().await;
-        match bookings.expire_abandoned().await {
+        match bookings.release_cancelled_events().await {
             Ok(0) => {}
-            Ok(tiers) => tracing::info!(tiers, "swept abandoned bookings"),
-            Err(error) => tracing::warn!(%error, "could not expire pending bookings"),
+            Ok(tiers) => tracing::info!(tiers, "released bookings of cancelled events"),
+            Err(error) => tracing::warn!(%error, "could not release bookings of cancelled events"),
         }
         let pruned = match pool.get().await {
             Ok(mut conn) => refresh_tokens::prune_expired(&mut conn, Utc::now()).await,

@@ -28,6 +28,8 @@ pub struct Config {
     pub database_url: Option<String>,
     pub bind_addr: SocketAddr,
     pub jwt_secret: Vec<u8>,
+    /// The key ticket codes are signed with (`TICKET_SECRET`).
+    pub ticket_secret: Vec<u8>,
     /// How long an access token is valid; the refresh cookie outlives it.
     pub access_token_ttl: TimeDelta,
     pub app_env: AppEnv,
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Config {
             )
             .field("bind_addr", &self.bind_addr)
             .field("jwt_secret", &"<redacted>")
+            .field("ticket_secret", &"<redacted>")
             .field("app_env", &self.app_env)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("db_pool_size", &self.db_pool_size)
@@ -91,6 +94,11 @@ pub enum ConfigError {
          (generate one with `openssl rand -base64 48`)"
     )]
     WeakJwtSecret,
+    #[error(
+        "TICKET_SECRET must be set to at least {MIN_JWT_SECRET_BYTES} bytes when APP_ENV=production \
+         (generate one with `openssl rand -base64 48`); every ticket's code is signed with it"
+    )]
+    WeakTicketSecret,
 }
 
 impl Config {
@@ -106,6 +114,7 @@ impl Config {
             access_token_ttl,
             bcrypt_cost,
         } = security(&lookup)?;
+        let ticket_secret = ticket_secret(&lookup, app_env)?;
         let db_pool_size = parse(&lookup, "DB_POOL_SIZE", 16)?;
         if db_pool_size == 0 {
             return Err(ConfigError::Invalid {
@@ -156,6 +165,7 @@ impl Config {
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
             )?,
             jwt_secret,
+            ticket_secret,
             access_token_ttl,
             app_env,
             bcrypt_cost,
@@ -259,6 +269,29 @@ fn security(lookup: &impl Fn(&str) -> Option<String>) -> Result<Security, Config
         bcrypt_cost,
     })
 }
+
+/// The key of ticket codes. Unlike the JWT secret, a development server without one does
+/// not draw a random key: tickets are shown and scanned across restarts (and by every
+/// instance), so development uses one fixed, public key, and says so.
+fn ticket_secret(
+    lookup: &impl Fn(&str) -> Option<String>,
+    app_env: AppEnv,
+) -> Result<Vec<u8>, ConfigError> {
+    match (lookup("TICKET_SECRET"), app_env) {
+        (Some(secret), _) if secret.len() >= MIN_JWT_SECRET_BYTES => Ok(secret.into_bytes()),
+        (_, AppEnv::Production) => Err(ConfigError::WeakTicketSecret),
+        (secret, AppEnv::Development) => {
+            tracing::warn!(
+                "TICKET_SECRET is not set or shorter than {MIN_JWT_SECRET_BYTES} bytes; \
+                 using the public development key (anyone could forge tickets)"
+            );
+            Ok(secret.map_or_else(|| DEVELOPMENT_TICKET_KEY.to_vec(), String::into_bytes))
+        }
+    }
+}
+
+/// Development only: a production start refuses to run without a key of its own.
+const DEVELOPMENT_TICKET_KEY: &[u8] = b"booking development ticket key: never use in production";
 
 fn live_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<LiveSettings, ConfigError> {
     Ok(LiveSettings {
@@ -422,9 +455,7 @@ mod tests {
     fn rate_limits_have_defaults_and_can_be_turned_off() {
         let development = config(&[]).unwrap().rate_limits;
         assert_eq!((development.auth, development.bookings), (None, None));
-        let production = config(&[("APP_ENV", "production"), ("JWT_SECRET", &"k".repeat(32))])
-            .unwrap()
-            .rate_limits;
+        let production = config(&production(&[])).unwrap().rate_limits;
         assert_eq!(production.auth, Some("20/60s".parse().unwrap()));
         let on = config(&[("RATE_LIMITS", "on")]).unwrap().rate_limits;
         assert_eq!(on.auth, Some("20/60s".parse().unwrap()));
@@ -458,16 +489,12 @@ mod tests {
         let secure = |vars: &[(&str, &str)]| config(vars).unwrap().secure_cookies();
         assert!(!secure(&[]));
         assert!(secure(&[("PUBLIC_URL", "https://tickets.example.com")]));
-        assert!(secure(&[
-            ("APP_ENV", "production"),
-            ("JWT_SECRET", &"k".repeat(32))
-        ]));
+        assert!(secure(&production(&[])));
         // Production over plain http (the compose file): cookies must still work.
-        assert!(!secure(&[
-            ("APP_ENV", "production"),
-            ("JWT_SECRET", &"k".repeat(32)),
-            ("PUBLIC_URL", "http://localhost:8080")
-        ]));
+        assert!(!secure(&production(&[(
+            "PUBLIC_URL",
+            "http://localhost:8080"
+        )])));
         assert!(matches!(
             config(&[("PUBLIC_URL", "tickets.example.com")]),
             Err(ConfigError::Invalid {
@@ -521,7 +548,36 @@ mod tests {
             Some(ConfigError::WeakJwtSecret)
         );
         let long = "x".repeat(MIN_JWT_SECRET_BYTES);
-        assert!(config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).is_ok());
+        assert!(config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).is_err());
+        assert!(config(&production(&[])).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_short_ticket_key_and_development_has_a_fixed_one() {
+        let jwt = "j".repeat(MIN_JWT_SECRET_BYTES);
+        let short = "t".repeat(MIN_JWT_SECRET_BYTES - 1);
+        for ticket in [None, Some(short.as_str())] {
+            let mut vars = vec![("APP_ENV", "production"), ("JWT_SECRET", jwt.as_str())];
+            vars.extend(ticket.map(|key| ("TICKET_SECRET", key)));
+            assert_eq!(config(&vars).err(), Some(ConfigError::WeakTicketSecret));
+        }
+        // Two development servers without a key agree on it: tickets outlive a restart.
+        assert_eq!(
+            config(&[]).unwrap().ticket_secret,
+            config(&[]).unwrap().ticket_secret
+        );
+    }
+
+    /// A production configuration with good secrets, and `extra`.
+    fn production(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        const KEY: &str = "0123456789abcdef0123456789abcdef";
+        let mut vars = vec![
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", KEY),
+            ("TICKET_SECRET", KEY),
+        ];
+        vars.extend_from_slice(extra);
+        vars
     }
 
     #[test]

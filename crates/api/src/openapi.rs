@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::problem::ApiError;
-use crate::routes::{auth, bookings, events, health, live, organizer};
+use crate::routes::{auth, bookings, check_ins, events, health, live, organizer};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +48,9 @@ use crate::routes::{auth, bookings, events, health, live, organizer};
         bookings::list,
         bookings::detail,
         bookings::cancel,
+        bookings::pay,
+        check_ins::check_in,
+        check_ins::summary,
         live::connect,
     ),
     // Types no handler names as a body are not collected on their own: enums of query
@@ -63,6 +66,7 @@ use crate::routes::{auth, bookings, events, health, live, organizer};
         (name = "events", description = "The public catalogue"),
         (name = "organizer", description = "Running events (organizers and admins)"),
         (name = "bookings", description = "Booking and cancelling tickets"),
+        (name = "door", description = "Checking tickets in at the door (organizers and admins)"),
         (name = "live", description = "Live availability over a WebSocket"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -1,11 +1,14 @@
 //! The payment step, behind a trait so a real provider can replace the built-in ones.
 //! It runs after the booking's transaction has committed: no row lock is held while a
-//! (possibly slow) provider answers.
+//! (possibly slow) provider answers. No built-in gateway reaches a network: both answer
+//! a buyer's card as card sandboxes do (`domain::card`'s test numbers).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use booking_domain::Card;
+use booking_domain::card::DECLINING_TEST_CARD;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +16,18 @@ pub struct Charge {
     pub booking_id: Uuid,
     pub amount_cents: i64,
     pub currency: String,
+    /// The buyer's card for a hold they pay; `None` when the server pays an instant
+    /// booking itself.
+    pub card: Option<Card>,
+}
+
+/// The sandbox rule: the declining test number is declined; every other well-formed card
+/// (the approving test number among them) is approved.
+fn sandbox(card: Option<&Card>) -> PaymentOutcome {
+    match card {
+        Some(card) if card.number() == DECLINING_TEST_CARD => PaymentOutcome::Declined,
+        _ => PaymentOutcome::Approved,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +48,14 @@ pub trait PaymentGateway: Send + Sync {
     }
 }
 
-/// The default: every payment is approved at once.
+/// The default: every payment is approved at once, but for the declining test card.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InstantApproval;
 
 impl PaymentGateway for InstantApproval {
-    fn charge<'a>(&'a self, _: &'a Charge) -> PaymentFuture<'a> {
-        Box::pin(async { PaymentOutcome::Approved })
+    fn charge<'a>(&'a self, charge: &'a Charge) -> PaymentFuture<'a> {
+        let outcome = sandbox(charge.card.as_ref());
+        Box::pin(async move { outcome })
     }
 
     fn settles_instantly(&self) -> bool {
@@ -48,7 +64,8 @@ impl PaymentGateway for InstantApproval {
 }
 
 /// A stand-in for a real provider: answers after `latency` and declines a share of
-/// payments at random (`PAYMENT_DECLINE_RATE=0.05` is the "95% succeed" simulation).
+/// payments at random (`PAYMENT_DECLINE_RATE=0.05` is the "95% succeed" simulation), and
+/// the declining test card always.
 #[derive(Debug, Clone, Copy)]
 pub struct SimulatedGateway {
     pub decline_rate: f64,
@@ -56,12 +73,14 @@ pub struct SimulatedGateway {
 }
 
 impl PaymentGateway for SimulatedGateway {
-    fn charge<'a>(&'a self, _: &'a Charge) -> PaymentFuture<'a> {
+    fn charge<'a>(&'a self, charge: &'a Charge) -> PaymentFuture<'a> {
         Box::pin(async move {
             if !self.latency.is_zero() {
                 tokio::time::sleep(self.latency).await;
             }
-            if declines(self.decline_rate, random_unit()) {
+            if sandbox(charge.card.as_ref()) == PaymentOutcome::Declined
+                || declines(self.decline_rate, random_unit())
+            {
                 PaymentOutcome::Declined
             } else {
                 PaymentOutcome::Approved
@@ -100,6 +119,7 @@ mod tests {
             booking_id: Uuid::nil(),
             amount_cents: 100,
             currency: "USD".into(),
+            card: None,
         };
         let never = SimulatedGateway {
             decline_rate: 0.0,
@@ -115,5 +135,41 @@ mod tests {
             InstantApproval.charge(&charge).await,
             PaymentOutcome::Approved
         );
+    }
+
+    #[tokio::test]
+    async fn the_test_cards_are_approved_and_declined_by_every_gateway() {
+        use booking_domain::RawCard;
+        use booking_domain::card::APPROVING_TEST_CARD;
+        let paid_with = |number: &str| Charge {
+            booking_id: Uuid::nil(),
+            amount_cents: 100,
+            currency: "USD".into(),
+            card: Card::parse(
+                &RawCard {
+                    number: number.into(),
+                    expiry: "12/40".into(),
+                    cvc: "123".into(),
+                },
+                chrono::Utc::now(),
+            )
+            .ok(),
+        };
+        let simulated = SimulatedGateway {
+            decline_rate: 0.0,
+            latency: Duration::ZERO,
+        };
+        let gateways: [&dyn PaymentGateway; 2] = [&InstantApproval, &simulated];
+        for gateway in gateways {
+            for (number, outcome) in [
+                (APPROVING_TEST_CARD, PaymentOutcome::Approved),
+                ("5555555555554444", PaymentOutcome::Approved),
+                (DECLINING_TEST_CARD, PaymentOutcome::Declined),
+            ] {
+                let charge = paid_with(number);
+                assert!(charge.card.is_some(), "{number} is well-formed");
+                assert_eq!(gateway.charge(&charge).await, outcome, "{number}");
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use booking_domain::ticket::CheckInRejection;
 use booking_domain::{BookingRejection, CancelRejection, UnresolvedItem, ValidationErrors};
 use booking_dto::{ErrorCode, FieldProblem, Problem};
 use booking_persistence::bookings::{CancelBookingError, CreateBookingError, SettleError};
@@ -47,6 +48,18 @@ pub enum ApiError {
     CapacityBelowSold(String),
     #[error("the payment was declined; nothing was booked")]
     PaymentDeclined,
+    #[error("the hold expired before it was paid; its tickets were released")]
+    HoldExpired,
+    #[error("this is not a ticket code of ours: it was forged, altered or misread")]
+    InvalidTicketCode,
+    #[error("this ticket is not for this event")]
+    TicketNotFound,
+    #[error("this ticket is void: its booking was cancelled")]
+    TicketVoid,
+    #[error("this ticket was already checked in")]
+    AlreadyCheckedIn {
+        first: chrono::DateTime<chrono::Utc>,
+    },
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("this method is not allowed on this path")]
@@ -111,6 +124,11 @@ impl ApiError {
             Self::EventNotBookable { .. } => ErrorCode::EventNotBookable,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::PaymentDeclined => ErrorCode::PaymentDeclined,
+            Self::HoldExpired => ErrorCode::HoldExpired,
+            Self::InvalidTicketCode => ErrorCode::InvalidTicketCode,
+            Self::TicketNotFound => ErrorCode::TicketNotFound,
+            Self::TicketVoid => ErrorCode::TicketVoid,
+            Self::AlreadyCheckedIn { .. } => ErrorCode::AlreadyCheckedIn,
             Self::BookingAlreadyCancelled(_) => ErrorCode::BookingAlreadyCancelled,
             Self::EventStateConflict(_) => ErrorCode::EventStateConflict,
             Self::CapacityBelowSold(_) => ErrorCode::CapacityBelowSold,
@@ -149,6 +167,10 @@ impl ApiError {
                 | Self::EventNotBookable { event_id, .. } => Some(*event_id),
                 _ => None,
             },
+            checked_in_at: match self {
+                Self::AlreadyCheckedIn { first } => Some(*first),
+                _ => None,
+            },
             errors: match self {
                 Self::Validation { errors, .. } => errors
                     .fields()
@@ -172,11 +194,17 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::EventNotFound(_) | Self::BookingNotFound => StatusCode::NOT_FOUND,
+            Self::EventNotFound(_) | Self::BookingNotFound | Self::TicketNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::InvalidTicketCode => StatusCode::BAD_REQUEST,
             Self::InsufficientTickets { .. }
             | Self::TicketLimitExceeded { .. }
             | Self::EventNotBookable { .. }
             | Self::BookingAlreadyCancelled(_)
+            | Self::HoldExpired
+            | Self::TicketVoid
+            | Self::AlreadyCheckedIn { .. }
             | Self::EventStateConflict(_)
             | Self::CapacityBelowSold(_) => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -249,6 +277,8 @@ impl From<BookError> for ApiError {
         match error {
             BookError::Refused(refusal) => refusal.into(),
             BookError::PaymentDeclined => Self::PaymentDeclined,
+            BookError::HoldExpired => Self::HoldExpired,
+            BookError::NotFound => Self::BookingNotFound,
             BookError::Settle(settle) => Self::from(&*settle),
             BookError::Database(db) => Self::from(&*db),
             BookError::Unanswered => {
@@ -333,6 +363,9 @@ impl From<&SettleError> for ApiError {
         match error {
             // Its event was cancelled (or the sweeper expired it) while the payment ran:
             // the tickets are back and nothing is owed; retrying would not change that.
+            SettleError::NoLongerPending(booking_domain::lifecycle::NotPending(
+                booking_domain::BookingStatus::Expired,
+            )) => Self::HoldExpired,
             SettleError::NoLongerPending(_) | SettleError::NotFound => {
                 Self::BookingAlreadyCancelled(
                     "The booking was cancelled before its payment completed; nothing is owed."
@@ -364,6 +397,16 @@ impl From<BookingRejection> for ApiError {
                 detail: "The request has invalid fields.".into(),
                 errors: ValidationErrors::single("items", detail),
             },
+        }
+    }
+}
+
+impl From<CheckInRejection> for ApiError {
+    fn from(rejection: CheckInRejection) -> Self {
+        match rejection {
+            CheckInRejection::NotFound => Self::TicketNotFound,
+            CheckInRejection::Void => Self::TicketVoid,
+            CheckInRejection::AlreadyCheckedIn(first) => Self::AlreadyCheckedIn { first },
         }
     }
 }

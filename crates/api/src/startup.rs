@@ -25,9 +25,13 @@ use crate::security;
 use crate::spa;
 use crate::state::AppState;
 use crate::telemetry;
+use crate::tickets::TicketCodes;
 
 /// How often the rate limiters forget clients that have gone quiet.
 const FORGET_IDLE_CLIENTS_EVERY: Duration = Duration::from_secs(60);
+/// How soon after its `expiresAt` a hold nobody paid gives its tickets back (reads call it
+/// expired from the instant itself). The scan is one indexed probe when nothing is due.
+const EXPIRE_HOLDS_EVERY: Duration = Duration::from_secs(1);
 
 /// How long in-flight requests get to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -72,6 +76,7 @@ impl Application {
             metrics.batches.clone(),
             routes::bookings::new_reference,
         );
+        tokio::spawn(bookings.clone().expire_lapsed_every(EXPIRE_HOLDS_EVERY));
         let limits = RateLimits::new(&config.rate_limits);
         tokio::spawn(limits.clone().forget_idle_every(FORGET_IDLE_CLIENTS_EVERY));
         let organizing = Organizing::new(pool.clone(), live.clone());
@@ -87,6 +92,7 @@ impl Application {
             bookings: bookings.clone(),
             organizing,
             live: live.clone(),
+            ticket_codes: TicketCodes::new(&config.ticket_secret),
             metrics,
         };
         let allowed_origins = config.allowed_origins();

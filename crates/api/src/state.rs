@@ -8,6 +8,7 @@ use crate::limits::RateLimits;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::organizing::Organizing;
+use crate::tickets::TicketCodes;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     /// The organizer's changes that move tickets, and their live updates.
     pub organizing: Organizing,
     pub live: Live,
+    /// Signs and verifies the codes of tickets.
+    pub ticket_codes: TicketCodes,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
 }

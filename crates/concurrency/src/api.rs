@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use booking_dto::{
-    AuthResponse, Booking, BookingItemRequest, CreateBookingRequest, CreateEventRequest, ErrorCode,
-    Event, Health, LoginRequest, OrganizerEvent, Page, Problem, RegisterRequest,
+    AuthResponse, Booking, BookingItemRequest, Checkout, CreateBookingRequest, CreateEventRequest,
+    ErrorCode, Event, Health, LoginRequest, OrganizerEvent, Page, Problem, RegisterRequest,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -182,13 +182,15 @@ impl ApiClient {
             .await
     }
 
-    /// Books `quantity` tickets of one tier and reports the outcome with its latency.
-    /// Every answer is an outcome here, not an error: counting them is the point.
+    /// Books `quantity` tickets of one tier (or holds them, with `Checkout::Hold`) and
+    /// reports the outcome with its latency. Every answer is an outcome here, not an
+    /// error: counting them is the point.
     pub async fn book(
         &self,
         token: &str,
         tier_id: Uuid,
         quantity: i64,
+        checkout: Option<Checkout>,
     ) -> (BookingOutcome, Duration) {
         let request = CreateBookingRequest {
             items: vec![BookingItemRequest {
@@ -196,6 +198,7 @@ impl ApiClient {
                 event_id: None,
                 quantity,
             }],
+            checkout,
         };
         let started = Instant::now();
         let sent = self

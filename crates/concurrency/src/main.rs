@@ -149,6 +149,10 @@ struct StormArgs {
     /// Tickets per booking.
     #[arg(long, default_value_t = 1)]
     quantity: u32,
+    /// Check out with a hold (`"checkout": "hold"`) instead of booking and paying at
+    /// once: measures holds created per second.
+    #[arg(long)]
+    hold: bool,
     /// Buyers to register before the clock starts (default: enough for --requests, or
     /// two per client for a timed run; more are registered if they run out).
     #[arg(long)]
@@ -247,6 +251,7 @@ fn storm_options(args: StormArgs, progress: bool) -> StormOptions {
         tickets: args.tickets,
         events: args.events,
         quantity: args.quantity,
+        hold: args.hold,
         buyers: args.buyers,
         organizer_email: args.organizer.organizer_email,
         organizer_password: args.organizer.organizer_password,

@@ -192,7 +192,7 @@ pub async fn run(api: &ApiClient, options: &RaceOptions) -> Result<RaceReport, R
             let tier_id = tier.id;
             tokio::spawn(async move {
                 barrier.wait().await;
-                api.book(&buyer.token, tier_id, 1).await
+                api.book(&buyer.token, tier_id, 1, None).await
             })
         })
         .collect();
@@ -450,6 +450,8 @@ mod tests {
             starts_at: chrono::Utc::now(),
             status: booking_dto::EventStatus::Published,
             max_tickets_per_user: 1,
+            hold_minutes: 10,
+            offer_minutes: 30,
             total_tickets: 10,
             remaining_tickets: 10,
             lowest_price_cents: Some(100),

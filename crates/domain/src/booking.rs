@@ -180,6 +180,8 @@ pub struct LockedTier {
     pub event_status: EventStatus,
     pub starts_at: DateTime<Utc>,
     pub max_tickets_per_user: u32,
+    /// How long the event holds tickets for a buyer checking out with a hold.
+    pub hold_minutes: u32,
     pub remaining: u32,
     pub price_cents: i64,
     pub currency: String,
@@ -199,6 +201,8 @@ pub struct BookingPlan {
     pub items: Vec<PlannedItem>,
     pub total_cents: i64,
     pub currency: String,
+    /// The shortest hold length of its events: a hold ends for the whole booking at once.
+    pub hold_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -287,6 +291,11 @@ pub fn plan(
     if items.iter().any(|(tier, _)| tier.currency != currency) {
         return Err(BookingRejection::MixedCurrencies);
     }
+    let hold_minutes = items
+        .iter()
+        .map(|(tier, _)| tier.hold_minutes)
+        .min()
+        .unwrap_or_default();
     let mut total_cents: i64 = 0;
     let mut planned = Vec::with_capacity(items.len());
     for (tier, quantity) in items {
@@ -306,6 +315,7 @@ pub fn plan(
         items: planned,
         total_cents,
         currency,
+        hold_minutes,
     })
 }
 
@@ -319,6 +329,7 @@ pub(crate) fn test_tier(remaining: u32, limit: u32, price_cents: i64) -> LockedT
         event_status: EventStatus::Published,
         starts_at: Utc::now() + TimeDelta::days(1),
         max_tickets_per_user: limit,
+        hold_minutes: 10,
         remaining,
         price_cents,
         currency: "USD".into(),
@@ -560,6 +571,25 @@ mod tests {
             ),
             Err(BookingRejection::MixedCurrencies)
         );
+    }
+
+    #[test]
+    fn a_cart_across_events_is_held_as_long_as_its_shortest_hold() {
+        let long = LockedTier {
+            hold_minutes: 30,
+            ..test_tier(10, 4, 100)
+        };
+        let short = LockedTier {
+            hold_minutes: 5,
+            ..test_tier(10, 4, 100)
+        };
+        let planned = plan(
+            &[line(&long, 1), line(&short, 1)],
+            &[long.clone(), short.clone()],
+            |_| 0,
+            Utc::now(),
+        );
+        assert_eq!(planned.map(|plan| plan.hold_minutes), Ok(5));
     }
 
     #[test]

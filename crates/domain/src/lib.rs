@@ -4,6 +4,7 @@
 pub mod account;
 pub mod batch;
 pub mod booking;
+pub mod card;
 pub mod event;
 pub mod lifecycle;
 pub mod organizing;
@@ -11,6 +12,7 @@ pub mod pagination;
 pub mod reference;
 pub mod refresh;
 mod text_enum;
+pub mod ticket;
 pub mod validation;
 
 pub use account::{
@@ -21,6 +23,7 @@ pub use booking::{
     BookingPlan, BookingRejection, BookingRequest, BookingStatus, ItemTarget, LockedTier,
     PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus, UnresolvedItem,
 };
+pub use card::{Card, RawCard};
 pub use event::{EventStatus, UnknownEventStatus};
 pub use lifecycle::CancelRejection;
 pub use pagination::Pagination;

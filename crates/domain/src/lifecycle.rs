@@ -3,14 +3,14 @@
 //! and (through the dto's `canCancel`) the web app ask here; none re-decides it.
 //!
 //! ```text
-//!            payment needs no IO
-//!   request ────────────────────────────▶ confirmed ──cancel──▶ cancelled
-//!      │                                      ▲
-//!      │ payment needs IO                     │ pay
-//!      ▼                                      │
-//!   pending ───────────────────────────────────┤
-//!      │ decline: discarded (deleted, tickets back)
-//!      │ expire (never paid within HOLD_TTL): expired (tickets back)
+//!            instant checkout, payment needs no IO
+//!   request ────────────────────────────────────────▶ confirmed ──cancel──▶ cancelled
+//!      │                                                 ▲
+//!      │ checkout "hold", or payment needs IO            │ paid before expiresAt
+//!      ▼                                                 │
+//!   pending (until expiresAt) ───────────────────────────┤
+//!      │ declined: discarded (deleted, tickets back)
+//!      │ expiresAt passed (sweeper, pay or any read): expired (tickets back)
 //!      └ cancel ──▶ cancelled (tickets back)
 //! ```
 
@@ -20,8 +20,9 @@ use uuid::Uuid;
 use crate::account::{Actor, Role};
 use crate::booking::BookingStatus;
 
-/// Statuses whose items count as sold: against the tier (conservation) and against the
-/// buyer's per-event limit. SQL filters by these names; it never lists statuses itself.
+/// Statuses whose items count as sold or held: against the tier (conservation) and
+/// against the buyer's per-event limit. SQL filters by these names; it never lists
+/// statuses itself.
 pub const HOLDING: [BookingStatus; 2] = [BookingStatus::Pending, BookingStatus::Confirmed];
 
 /// Statuses waiting for a payment: the ones a payment settles and the sweeper expires.
@@ -32,22 +33,53 @@ pub fn holds_tickets(status: BookingStatus) -> bool {
     HOLDING.contains(&status)
 }
 
-/// How long tickets stay held for a payment that never answers (the process died while
-/// paying); the sweeper expires older pending bookings and returns their tickets.
+/// How long tickets stay held for a payment the server makes itself and that never
+/// answers (the process died while paying).
 pub const HOLD_TTL: TimeDelta = TimeDelta::minutes(10);
 
-/// Pending bookings created before this instant are abandoned.
-pub fn abandoned_before(now: DateTime<Utc>) -> DateTime<Utc> {
-    now - HOLD_TTL
+/// How a buyer checks out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Checkout {
+    /// Booked and paid in one request (load tests, free tiers, the API's default).
+    #[default]
+    Instant,
+    /// The tickets are held for the buyer, who pays with `/pay` before the hold expires.
+    Hold,
 }
 
-/// What a new booking is written as: confirmed in its own transaction when paying needs
-/// no IO (no lock is ever held across IO), pending until paid otherwise.
-pub fn initial_status(payment_needs_io: bool) -> BookingStatus {
-    if payment_needs_io {
-        BookingStatus::Pending
-    } else {
-        BookingStatus::Confirmed
+/// How a new booking is written: its status and, while pending, until when it holds its
+/// tickets. An instant checkout is confirmed in its own transaction when paying needs no
+/// IO (no lock is ever held across IO), pending for [`HOLD_TTL`] while the server pays
+/// otherwise; a hold lasts the events' hold length (`hold_minutes`, the shortest of them
+/// when a cart spans several).
+pub fn written_as(
+    checkout: Checkout,
+    payment_needs_io: bool,
+    hold_minutes: u32,
+    now: DateTime<Utc>,
+) -> (BookingStatus, Option<DateTime<Utc>>) {
+    match checkout {
+        Checkout::Hold => (
+            BookingStatus::Pending,
+            Some(now + TimeDelta::minutes(i64::from(hold_minutes))),
+        ),
+        Checkout::Instant if payment_needs_io => (BookingStatus::Pending, Some(now + HOLD_TTL)),
+        Checkout::Instant => (BookingStatus::Confirmed, None),
+    }
+}
+
+/// A booking's status as of `now`: a pending booking past its expiry is expired, whether
+/// or not the sweeper has written so yet, so every read agrees with the sweeper.
+pub fn status_at(
+    stored: BookingStatus,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> BookingStatus {
+    match expires_at {
+        Some(expires_at) if stored == BookingStatus::Pending && expires_at <= now => {
+            BookingStatus::Expired
+        }
+        _ => stored,
     }
 }
 
@@ -56,7 +88,7 @@ pub fn initial_status(payment_needs_io: bool) -> BookingStatus {
 pub enum Settlement {
     Paid,
     Declined,
-    /// Nobody answered within [`HOLD_TTL`].
+    /// Nobody paid before it expired.
     Abandoned,
 }
 
@@ -83,16 +115,65 @@ impl Fate {
 #[error("the booking is {0}, not pending")]
 pub struct NotPending(pub BookingStatus);
 
-/// Settles a booking in `status`: only a booking awaiting payment can be settled, once.
-pub fn settle(status: BookingStatus, settlement: Settlement) -> Result<Fate, NotPending> {
+/// Settles a booking stored as `status`, pending until `expires_at`, at `now`: only a
+/// booking awaiting payment is settled, once. A hold expires at its instant whatever
+/// arrives after it: a payment answered later does not confirm it (so an expired hold
+/// and a paid one can never both take the last tickets), and the sweeper leaves a hold
+/// alone until then.
+pub fn settle(
+    status: BookingStatus,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    settlement: Settlement,
+) -> Result<Fate, NotPending> {
     if !AWAITING_PAYMENT.contains(&status) {
         return Err(NotPending(status));
     }
+    let expired = status_at(status, expires_at, now) == BookingStatus::Expired;
     Ok(match settlement {
+        _ if expired => Fate::Becomes(BookingStatus::Expired),
         Settlement::Paid => Fate::Becomes(BookingStatus::Confirmed),
         Settlement::Declined => Fate::Discarded,
-        Settlement::Abandoned => Fate::Becomes(BookingStatus::Expired),
+        Settlement::Abandoned => return Err(NotPending(status)),
     })
+}
+
+/// What paying a booking means, decided before the card is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayStep {
+    /// A live hold: charge the card, then settle.
+    Charge,
+    /// Already confirmed: answer with it and charge nothing, so a retried payment never
+    /// pays twice.
+    AlreadyPaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PayRejection {
+    /// Only the buyer pays for a booking; to anyone else it does not exist.
+    #[error("no such booking of yours")]
+    NotYours,
+    #[error("the hold expired; its tickets were released")]
+    Expired,
+    #[error("the booking is cancelled")]
+    Cancelled,
+}
+
+/// Whether `actor` may pay for a booking of `owner`'s in `status` (as of now).
+pub fn check_pay(
+    actor: Actor,
+    owner: Uuid,
+    status: BookingStatus,
+) -> Result<PayStep, PayRejection> {
+    if actor.user_id != owner {
+        return Err(PayRejection::NotYours);
+    }
+    match status {
+        BookingStatus::Pending => Ok(PayStep::Charge),
+        BookingStatus::Confirmed => Ok(PayStep::AlreadyPaid),
+        BookingStatus::Expired => Err(PayRejection::Expired),
+        BookingStatus::Cancelled => Err(PayRejection::Cancelled),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -167,25 +248,111 @@ mod tests {
     const CANCELLED: Result<Fate, CancelRejection> = Ok(Fate::Becomes(BookingStatus::Cancelled));
 
     #[test]
-    fn a_booking_is_confirmed_at_once_unless_paying_takes_io() {
-        assert_eq!(initial_status(false), BookingStatus::Confirmed);
-        assert_eq!(initial_status(true), BookingStatus::Pending);
+    fn an_instant_booking_is_confirmed_at_once_unless_paying_takes_io() {
+        let now = Utc::now();
+        assert_eq!(
+            written_as(Checkout::Instant, false, 15, now),
+            (BookingStatus::Confirmed, None)
+        );
+        assert_eq!(
+            written_as(Checkout::Instant, true, 15, now),
+            (BookingStatus::Pending, Some(now + HOLD_TTL))
+        );
+    }
+
+    #[test]
+    fn a_hold_is_pending_for_the_events_hold_length() {
+        let now = Utc::now();
+        for payment_needs_io in [false, true] {
+            assert_eq!(
+                written_as(Checkout::Hold, payment_needs_io, 15, now),
+                (BookingStatus::Pending, Some(now + TimeDelta::minutes(15)))
+            );
+        }
+    }
+
+    #[test]
+    fn a_pending_booking_reads_as_expired_from_its_expiry_on() {
+        use BookingStatus::*;
+        let now = Utc::now();
+        let second = TimeDelta::seconds(1);
+        assert_eq!(status_at(Pending, Some(now + second), now), Pending);
+        assert_eq!(status_at(Pending, Some(now), now), Expired);
+        assert_eq!(status_at(Pending, Some(now - second), now), Expired);
+        // Only a pending booking lapses; the expiry a confirmed one kept means nothing.
+        assert_eq!(status_at(Confirmed, Some(now - second), now), Confirmed);
+        assert_eq!(status_at(Cancelled, None, now), Cancelled);
     }
 
     #[test]
     fn only_a_pending_booking_is_settled() {
         use BookingStatus::*;
+        let now = Utc::now();
+        let live = Some(now + TimeDelta::minutes(1));
         assert_eq!(
-            settle(Pending, Settlement::Paid),
+            settle(Pending, live, now, Settlement::Paid),
             Ok(Fate::Becomes(Confirmed))
         );
-        assert_eq!(settle(Pending, Settlement::Declined), Ok(Fate::Discarded));
         assert_eq!(
-            settle(Pending, Settlement::Abandoned),
-            Ok(Fate::Becomes(Expired))
+            settle(Pending, live, now, Settlement::Declined),
+            Ok(Fate::Discarded)
         );
         for status in [Confirmed, Cancelled, Expired] {
-            assert_eq!(settle(status, Settlement::Paid), Err(NotPending(status)));
+            assert_eq!(
+                settle(status, live, now, Settlement::Paid),
+                Err(NotPending(status))
+            );
+        }
+    }
+
+    #[test]
+    fn an_expired_hold_is_never_confirmed_and_a_live_one_never_swept() {
+        use BookingStatus::*;
+        let now = Utc::now();
+        let lapsed = Some(now);
+        for settlement in [
+            Settlement::Paid,
+            Settlement::Declined,
+            Settlement::Abandoned,
+        ] {
+            assert_eq!(
+                settle(Pending, lapsed, now, settlement),
+                Ok(Fate::Becomes(Expired))
+            );
+        }
+        assert_eq!(
+            settle(
+                Pending,
+                Some(now + TimeDelta::milliseconds(1)),
+                now,
+                Settlement::Abandoned
+            ),
+            Err(NotPending(Pending))
+        );
+    }
+
+    #[test]
+    fn only_the_buyer_pays_and_only_for_a_live_hold() {
+        let buyer = actor(Role::Customer);
+        let pay = |who: Actor, status| check_pay(who, buyer.user_id, status);
+        assert_eq!(pay(buyer, BookingStatus::Pending), Ok(PayStep::Charge));
+        assert_eq!(
+            pay(buyer, BookingStatus::Confirmed),
+            Ok(PayStep::AlreadyPaid)
+        );
+        assert_eq!(
+            pay(buyer, BookingStatus::Expired),
+            Err(PayRejection::Expired)
+        );
+        assert_eq!(
+            pay(buyer, BookingStatus::Cancelled),
+            Err(PayRejection::Cancelled)
+        );
+        for stranger in [actor(Role::Customer), actor(Role::Admin)] {
+            assert_eq!(
+                pay(stranger, BookingStatus::Pending),
+                Err(PayRejection::NotYours)
+            );
         }
     }
 
@@ -200,12 +367,6 @@ mod tests {
             [Pending, Confirmed, Cancelled, Expired].map(holds_tickets),
             [true, true, false, false]
         );
-    }
-
-    #[test]
-    fn a_hold_is_abandoned_after_ten_minutes() {
-        let now = Utc::now();
-        assert_eq!(abandoned_before(now), now - TimeDelta::minutes(10));
     }
 
     #[test]

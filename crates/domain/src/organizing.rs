@@ -11,6 +11,13 @@ use crate::validation::ValidationErrors;
 
 pub const DEFAULT_MAX_TICKETS_PER_USER: i32 = 4;
 const MAX_TICKETS_PER_USER_LIMIT: i64 = 100;
+/// How long a checkout holds tickets unless the organizer says otherwise, and the range
+/// they may choose from: long enough to type a card, short enough not to starve a sale.
+pub const DEFAULT_HOLD_MINUTES: i32 = 10;
+const HOLD_MINUTES: std::ops::RangeInclusive<i64> = 1..=60;
+/// How long a waiting-list offer waits for its buyer to pay, by default and at most.
+pub const DEFAULT_OFFER_MINUTES: i32 = 30;
+const OFFER_MINUTES: std::ops::RangeInclusive<i64> = 1..=1_440;
 const MAX_TIERS: usize = 20;
 const MAX_CAPACITY: i64 = 1_000_000;
 /// One million in major units: a price above it is a typo.
@@ -153,6 +160,8 @@ pub struct NewEvent {
     pub venue: String,
     pub starts_at: DateTime<Utc>,
     pub max_tickets_per_user: i32,
+    pub hold_minutes: i32,
+    pub offer_minutes: i32,
     pub tiers: Vec<NewTier>,
 }
 
@@ -173,6 +182,8 @@ pub struct RawEventFields {
     pub venue: Option<String>,
     pub starts_at: Option<DateTime<Utc>>,
     pub max_tickets_per_user: Option<i64>,
+    pub hold_minutes: Option<i64>,
+    pub offer_minutes: Option<i64>,
 }
 
 /// Checked edits of an event; `None` leaves a field alone.
@@ -183,6 +194,8 @@ pub struct EventChanges {
     pub venue: Option<String>,
     pub starts_at: Option<DateTime<Utc>>,
     pub max_tickets_per_user: Option<i32>,
+    pub hold_minutes: Option<i32>,
+    pub offer_minutes: Option<i32>,
 }
 
 fn text(
@@ -221,17 +234,14 @@ impl EventChanges {
         if raw.starts_at.is_some_and(|starts_at| starts_at <= now) {
             errors.push("startsAt", "must be in the future");
         }
-        let max_tickets_per_user = raw.max_tickets_per_user.and_then(|limit| {
-            if (1..=MAX_TICKETS_PER_USER_LIMIT).contains(&limit) {
-                i32::try_from(limit).ok()
-            } else {
-                errors.push(
-                    "maxTicketsPerUser",
-                    format!("must be between 1 and {MAX_TICKETS_PER_USER_LIMIT}"),
-                );
-                None
-            }
-        });
+        let max_tickets_per_user = in_range(
+            errors,
+            "maxTicketsPerUser",
+            raw.max_tickets_per_user,
+            1..=MAX_TICKETS_PER_USER_LIMIT,
+        );
+        let hold_minutes = in_range(errors, "holdMinutes", raw.hold_minutes, HOLD_MINUTES);
+        let offer_minutes = in_range(errors, "offerMinutes", raw.offer_minutes, OFFER_MINUTES);
         Self {
             title: raw
                 .title
@@ -247,6 +257,28 @@ impl EventChanges {
                 .map(|v| text(errors, "venue", v, 200, true)),
             starts_at: raw.starts_at,
             max_tickets_per_user,
+            hold_minutes,
+            offer_minutes,
+        }
+    }
+}
+
+/// `value` when it lies in `range`; otherwise the field's error, and nothing.
+fn in_range(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Option<i32> {
+    let value = value?;
+    match i32::try_from(value) {
+        Ok(valid) if range.contains(&value) => Some(valid),
+        _ => {
+            errors.push(
+                field,
+                format!("must be between {} and {}", range.start(), range.end()),
+            );
+            None
         }
     }
 }
@@ -295,6 +327,8 @@ impl NewEvent {
                     venue: Some(venue),
                     starts_at: Some(starts_at),
                     max_tickets_per_user,
+                    hold_minutes,
+                    offer_minutes,
                 },
                 true,
             ) => Ok(Self {
@@ -303,6 +337,8 @@ impl NewEvent {
                 venue,
                 starts_at,
                 max_tickets_per_user: max_tickets_per_user.unwrap_or(DEFAULT_MAX_TICKETS_PER_USER),
+                hold_minutes: hold_minutes.unwrap_or(DEFAULT_HOLD_MINUTES),
+                offer_minutes: offer_minutes.unwrap_or(DEFAULT_OFFER_MINUTES),
                 tiers: parsed,
             }),
             _ => Err(errors),
@@ -422,7 +458,7 @@ mod tests {
             description: None,
             venue: Some("Harbour Hall".into()),
             starts_at: Some(now + TimeDelta::days(3)),
-            max_tickets_per_user: None,
+            ..RawEventFields::default()
         }
     }
 
@@ -445,7 +481,35 @@ mod tests {
         let event = NewEvent::parse(&raw_event(now), &[raw_tier("GA")], now).unwrap();
         assert_eq!(event.title, "Jazz Night");
         assert_eq!(event.max_tickets_per_user, 4);
+        assert_eq!((event.hold_minutes, event.offer_minutes), (10, 30));
         assert_eq!(event.tiers[0].currency, "USD");
+    }
+
+    #[test]
+    fn hold_and_offer_lengths_stay_in_their_ranges() {
+        let now = Utc::now();
+        let with = |hold, offer| RawEventFields {
+            hold_minutes: Some(hold),
+            offer_minutes: Some(offer),
+            ..RawEventFields::default()
+        };
+        let changes = EventChanges::parse(&with(1, 1_440), now).unwrap();
+        assert_eq!(
+            (changes.hold_minutes, changes.offer_minutes),
+            (Some(1), Some(1_440))
+        );
+        assert_eq!(
+            EventChanges::parse(&with(60, 1), now)
+                .map(|changes| changes.hold_minutes)
+                .unwrap(),
+            Some(60)
+        );
+        for (hold, offer) in [(0, 0), (61, 1_441), (i64::MAX, -1)] {
+            assert_eq!(
+                fields(EventChanges::parse(&with(hold, offer), now).unwrap_err()),
+                ["holdMinutes", "offerMinutes"]
+            );
+        }
     }
 
     #[test]

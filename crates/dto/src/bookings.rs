@@ -22,6 +22,50 @@ pub struct BookingItemRequest {
 pub struct CreateBookingRequest {
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub items: Vec<BookingItemRequest>,
+    /// `hold`: hold the tickets until `expiresAt` and pay with `/bookings/{id}/pay`.
+    /// Absent: book and pay in this request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<Checkout>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Checkout {
+    Hold,
+}
+
+/// `POST /bookings/{id}/pay`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PayRequest {
+    pub card: CardDetails,
+}
+
+/// A card as the buyer typed it. In development the simulated gateway approves
+/// `4242424242424242` and declines `4000000000000002`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CardDetails {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "4242424242424242", max_length = 32)
+    )]
+    pub number: String,
+    /// `MM/YY`.
+    #[cfg_attr(feature = "openapi", schema(example = "12/30", max_length = 10))]
+    pub expiry: String,
+    #[cfg_attr(feature = "openapi", schema(example = "123", max_length = 8))]
+    pub cvc: String,
+}
+
+/// Never prints the number or the code: request logs and panics stay free of them.
+impl std::fmt::Debug for CardDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CardDetails { .. }")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,9 +102,29 @@ pub struct Booking {
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub items: Vec<BookingItem>,
+    /// Until when a `pending` booking holds its tickets; it expires then unless paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// One per unit of quantity while the booking is confirmed; none otherwise.
+    #[serde(default)]
+    pub tickets: Vec<Ticket>,
     /// Whether its buyer may cancel it now (the server's booking lifecycle decides; the
     /// web app offers Cancel exactly when this is true).
     pub can_cancel: bool,
+}
+
+/// A ticket to show at the door.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    pub id: Uuid,
+    /// Opaque and signed by the server: what the ticket's QR code holds.
+    pub code: String,
+    pub tier_name: String,
+    pub holder_name: String,
+    /// When it was admitted at the door, if it was.
+    pub checked_in_at: Option<DateTime<Utc>>,
 }
 
 /// Query of `GET /bookings`.

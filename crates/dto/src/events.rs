@@ -39,6 +39,10 @@ pub struct Event {
     pub starts_at: DateTime<Utc>,
     pub status: EventStatus,
     pub max_tickets_per_user: i32,
+    /// How long a checkout with `"checkout": "hold"` holds the tickets.
+    pub hold_minutes: i32,
+    /// How long a waiting-list offer waits for its buyer to pay.
+    pub offer_minutes: i32,
     pub total_tickets: i64,
     pub remaining_tickets: i64,
     /// The cheapest tier's price; absent for an event without tiers.
@@ -154,6 +158,14 @@ pub struct CreateEventRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub max_tickets_per_user: Option<i64>,
+    /// Default 10.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    pub hold_minutes: Option<i64>,
+    /// Default 30.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
+    pub offer_minutes: Option<i64>,
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub tiers: Vec<TierRequest>,
 }
@@ -192,6 +204,10 @@ pub struct UpdateEventRequest {
     pub starts_at: Option<DateTime<Utc>>,
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub max_tickets_per_user: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    pub hold_minutes: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
+    pub offer_minutes: Option<i64>,
 }
 
 /// `PATCH /events/{id}/tiers/{tierId}`: only the fields given change.
@@ -221,6 +237,9 @@ pub struct UpdateTierRequest {
 pub struct OrganizerEvent {
     #[serde(flatten)]
     pub event: Event,
+    /// Tickets out of public sale: paid, or held for a buyer's checkout.
     pub sold: i64,
+    /// Of `sold`, tickets held by checkouts not paid yet.
+    pub held: i64,
     pub revenue_cents: i64,
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bookings;
+pub mod check_ins;
 pub mod events;
 pub mod health;
 pub mod live;
@@ -11,9 +12,10 @@ pub mod retry;
 
 pub use auth::{AuthResponse, LoginRequest, RegisterRequest, Role, User};
 pub use bookings::{
-    Booking, BookingItem, BookingItemRequest, BookingListParams, BookingStatus,
-    CreateBookingRequest,
+    Booking, BookingItem, BookingItemRequest, BookingListParams, BookingStatus, CardDetails,
+    Checkout, CreateBookingRequest, PayRequest, Ticket,
 };
+pub use check_ins::{CheckIn, CheckInRequest, CheckInSummary, TierCheckIns};
 pub use events::{
     CreateEventRequest, Event, EventListParams, EventSortBy, EventStatus, OrganizerEvent, Page,
     PageMeta, SortOrder, Tier, TierRequest, UpdateEventRequest, UpdateTierRequest,

@@ -23,6 +23,11 @@ pub enum ErrorCode {
     EventStateConflict,
     IdempotencyKeyReused,
     PaymentDeclined,
+    HoldExpired,
+    AlreadyCheckedIn,
+    TicketVoid,
+    InvalidTicketCode,
+    TicketNotFound,
     PayloadTooLarge,
     RateLimited,
     Unavailable,
@@ -55,6 +60,9 @@ pub struct Problem {
     /// The event a refusal is about (`TicketLimitExceeded`, `EventNotBookable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<Uuid>,
+    /// When the ticket was first admitted (`AlreadyCheckedIn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
 }
@@ -73,6 +81,7 @@ mod tests {
             code: ErrorCode::EmailTaken,
             tier_id: None,
             event_id: None,
+            checked_in_at: None,
             errors: vec![],
         };
         let json = serde_json::to_value(&problem).unwrap_or_default();

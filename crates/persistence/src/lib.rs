@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod availability;
 pub mod bookings;
+pub mod check_ins;
 pub mod database_admin;
 pub mod error;
 pub mod events;

@@ -39,6 +39,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         /// Kept by triggers on ticket_tiers (migration 000004); read-only for the code.
         lowest_price_cents -> Nullable<Int8>,
+        hold_minutes -> Int4,
+        offer_minutes -> Int4,
     }
 }
 
@@ -71,6 +73,7 @@ diesel::table! {
         request_hash -> Nullable<Bytea>,
         created_at -> Timestamptz,
         cancelled_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -93,6 +96,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    check_ins (ticket_id) {
+        ticket_id -> Uuid,
+        booking_id -> Uuid,
+        tier_id -> Uuid,
+        event_id -> Uuid,
+        ticket_index -> Int4,
+        checked_in_at -> Timestamptz,
+        checked_in_by -> Uuid,
+    }
+}
+
+diesel::table! {
+    check_in_scans (id) {
+        id -> Int8,
+        event_id -> Uuid,
+        ticket_id -> Nullable<Uuid>,
+        scanned_by -> Uuid,
+        scanned_at -> Timestamptz,
+        result -> Text,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(bookings -> users (user_id));
 diesel::joinable!(booking_items -> bookings (booking_id));
@@ -108,5 +134,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_tiers,
     ticket_holdings,
     bookings,
-    booking_items
+    booking_items,
+    check_ins,
+    check_in_scans
 );

@@ -1,4 +1,4 @@
-use booking_dto::{BookingItemRequest, CreateBookingRequest, Event};
+use booking_dto::{BookingItemRequest, Checkout, CreateBookingRequest, Event};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
@@ -9,18 +9,20 @@ use crate::booking_messages::{self, Asked};
 use crate::browser;
 use crate::components::availability_badge::AvailabilityBadge;
 use crate::format;
+use crate::pages::cart::pay_path;
 use crate::state::counts::use_counts;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
 /// One event in the grid: what, when, where, from how much, how many left, and a Book
-/// button that books one ticket at once when the event has a single tier.
+/// button that holds one ticket and goes to pay for it when the event has a single tier.
 #[component]
 pub fn EventCard(event: Event) -> impl IntoView {
     let session = use_session();
     let counts = use_counts();
     let toasts = use_toasts();
     let navigate = use_navigate();
+    let navigate_to_pay = navigate.clone();
     let location = use_location();
 
     let id = event.id;
@@ -53,14 +55,14 @@ pub fn EventCard(event: Event) -> impl IntoView {
                     event_id: Some(id),
                     quantity: 1,
                 }],
+                checkout: Some(Checkout::Hold),
             };
             async move { api::book(session, &body, &key).await }
         },
         move |answer| match answer {
             Ok(booking) => {
                 retry_key.set_value(None);
-                session.mark_booked([id]);
-                toasts.success(booking_messages::booked(&booking));
+                navigate_to_pay(&pay_path(&booking), Default::default());
             }
             Err(error) => {
                 if error != api::ApiError::Network {

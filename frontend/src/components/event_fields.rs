@@ -2,7 +2,10 @@
 //! and the manage pages, and their conversion to what the domain checks.
 
 use booking_domain::ValidationErrors;
-use booking_domain::organizing::{DEFAULT_MAX_TICKETS_PER_USER, RawEventFields, RawTier};
+use booking_domain::organizing::{
+    DEFAULT_HOLD_MINUTES, DEFAULT_MAX_TICKETS_PER_USER, DEFAULT_OFFER_MINUTES, RawEventFields,
+    RawTier,
+};
 use booking_dto::{Event, Tier};
 use leptos::prelude::*;
 
@@ -23,6 +26,8 @@ pub struct EventDraft {
     /// The value of a `datetime-local` input, in the browser's time zone.
     pub starts_at: RwSignal<String>,
     pub limit: RwSignal<String>,
+    pub hold_minutes: RwSignal<String>,
+    pub offer_minutes: RwSignal<String>,
 }
 
 impl EventDraft {
@@ -33,6 +38,8 @@ impl EventDraft {
             venue: RwSignal::new(String::new()),
             starts_at: RwSignal::new(String::new()),
             limit: RwSignal::new(DEFAULT_MAX_TICKETS_PER_USER.to_string()),
+            hold_minutes: RwSignal::new(DEFAULT_HOLD_MINUTES.to_string()),
+            offer_minutes: RwSignal::new(DEFAULT_OFFER_MINUTES.to_string()),
         }
     }
 
@@ -44,6 +51,8 @@ impl EventDraft {
             venue: RwSignal::new(event.venue.clone()),
             starts_at: RwSignal::new(format::datetime_local(event.starts_at, offset)),
             limit: RwSignal::new(event.max_tickets_per_user.to_string()),
+            hold_minutes: RwSignal::new(event.hold_minutes.to_string()),
+            offer_minutes: RwSignal::new(event.offer_minutes.to_string()),
         }
     }
 
@@ -64,6 +73,12 @@ impl EventDraft {
                 errors,
                 "maxTicketsPerUser",
                 &self.limit.get_untracked(),
+            ),
+            hold_minutes: whole_number(errors, "holdMinutes", &self.hold_minutes.get_untracked()),
+            offer_minutes: whole_number(
+                errors,
+                "offerMinutes",
+                &self.offer_minutes.get_untracked(),
             ),
         }
     }
@@ -138,7 +153,8 @@ fn whole_number(errors: &mut ValidationErrors, field: &str, text: &str) -> Optio
     }
 }
 
-/// The event's own fields: title, description, venue, start and the per-person limit.
+/// The event's own fields: title, description, venue, start, the per-person limit, and
+/// how long checkouts and waiting-list offers hold tickets.
 #[component]
 pub fn EventFields(draft: EventDraft, errors: FormErrors) -> impl IntoView {
     view! {
@@ -166,6 +182,24 @@ pub fn EventFields(draft: EventDraft, errors: FormErrors) -> impl IntoView {
                 inputmode="numeric"
                 value=draft.limit
                 error=errors.field("maxTicketsPerUser", "Tickets per person")
+            />
+        </div>
+        <div class="field-row">
+            <Field
+                id="event-hold-minutes"
+                label="Checkout hold (minutes)"
+                inputmode="numeric"
+                value=draft.hold_minutes
+                error=errors.field("holdMinutes", "The checkout hold")
+                hint="How long a buyer has to pay: 1 to 60."
+            />
+            <Field
+                id="event-offer-minutes"
+                label="Waiting-list offer (minutes)"
+                inputmode="numeric"
+                value=draft.offer_minutes
+                error=errors.field("offerMinutes", "The waiting-list offer")
+                hint="How long a freed ticket waits for the next in line."
             />
         </div>
     }

@@ -2,12 +2,14 @@
 
 pub mod auth_form;
 pub mod availability_badge;
+pub mod card_form;
 pub mod confirm_dialog;
 pub mod event_card;
 pub mod event_fields;
 pub mod field;
 pub mod form_alert;
 pub mod header;
+pub mod hold_countdown;
 pub mod load_error;
 pub mod pagination;
 pub mod quantity_picker;

@@ -12,10 +12,12 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::actions::write_action;
 use crate::api;
 use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::hold_countdown::HoldCountdown;
 use crate::components::load_error::LoadError;
 use crate::components::pagination::Pagination;
 use crate::components::require_auth::RequireAuth;
 use crate::format;
+use crate::pages::cart::pay_path;
 use crate::state::Session;
 use crate::state::counts::use_counts;
 use crate::state::session::use_session;
@@ -315,6 +317,18 @@ fn BookingCard(booking: Booking, to_cancel: RwSignal<Option<Booking>>) -> impl I
         .collect::<Vec<_>>();
     let reference = booking.reference.clone();
     let cancellable = booking.can_cancel;
+    let hold = booking
+        .expires_at
+        .filter(|_| status == BookingStatus::Pending)
+        .map(|expires_at| {
+            let pay = pay_path(&booking);
+            view! {
+                <div class="booking-hold">
+                    <HoldCountdown expires_at/>
+                    <A href=pay attr:class="button button-primary">"Complete payment"</A>
+                </div>
+            }
+        });
     view! {
         <article class="booking" aria-labelledby=labelled_by>
             <header class="booking-header">
@@ -323,6 +337,7 @@ fn BookingCard(booking: Booking, to_cancel: RwSignal<Option<Booking>>) -> impl I
             </header>
             <ul class="booking-items">{items}</ul>
             <p class="booking-meta">"Booked " {created} " · Total " <strong>{total}</strong></p>
+            {hold}
             {cancellable
                 .then(|| {
                     view! {

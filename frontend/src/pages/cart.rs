@@ -83,10 +83,8 @@ pub fn CartPage() -> impl IntoView {
             }
             match result {
                 Ok(booking) => {
-                    session.mark_booked(booked_events(&booking));
-                    toasts.success(booking_messages::booked(&booking));
                     cart.clear();
-                    navigate("/bookings", Default::default());
+                    navigate(&pay_path(&booking), Default::default());
                 }
                 Err(error) => toasts.error(booking_messages::refused(&error, &asked)),
             }
@@ -146,18 +144,21 @@ pub fn CartPage() -> impl IntoView {
                                 }
                             }
                         >
-                            {move || if checkout.pending().get() { "Booking…" } else { "Checkout" }}
+                            {move || if checkout.pending().get() { "Holding…" } else { "Checkout" }}
                         </button>
                     </Show>
-                    <p class="fine-print">"All tickets in the cart are booked together, or none are."</p>
+                    <p class="fine-print">
+                        "All tickets in the cart are held together, or none are; you pay on the next page."
+                    </p>
                 </div>
             </Show>
         </section>
     }
 }
 
-fn booked_events(booking: &Booking) -> Vec<uuid::Uuid> {
-    booking.items.iter().map(|item| item.event_id).collect()
+/// Where a hold is paid for.
+pub fn pay_path(booking: &Booking) -> String {
+    format!("/bookings/{}/pay", booking.id)
 }
 
 #[component]

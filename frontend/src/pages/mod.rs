@@ -7,4 +7,5 @@ pub mod events;
 pub mod login;
 pub mod not_found;
 pub mod organizer;
+pub mod pay;
 pub mod register;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use booking_dto::{BookingItemRequest, CreateBookingRequest, Event, Tier};
+use booking_dto::{BookingItemRequest, Checkout, CreateBookingRequest, Event, Tier};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -133,6 +133,8 @@ impl Cart {
                     quantity: line.quantity,
                 })
                 .collect(),
+            // The app always holds first: the buyer pays on the next page.
+            checkout: Some(Checkout::Hold),
         })
     }
 }

@@ -21,7 +21,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use booking_domain::{BookingReference, BookingStatus, ItemTarget};
+use booking_domain::{BookingReference, ItemTarget};
 use booking_persistence::DbPool;
 use booking_persistence::bookings::{self, BatchOutcome, Order};
 use chrono::Utc;
@@ -56,8 +56,8 @@ struct Inner {
     live: Live,
     metrics: BatchMetrics,
     max_batch: usize,
-    /// How bookings are written: confirmed when paying needs no IO, else pending.
-    status: BookingStatus,
+    /// Whether the server pays for an instant booking with IO (it is then written pending).
+    payment_needs_io: bool,
     new_reference: fn() -> BookingReference,
     lanes: Vec<Mutex<Lane>>,
     hasher: RandomState,
@@ -70,7 +70,7 @@ impl Batcher {
         metrics: BatchMetrics,
         max_batch: usize,
         lanes: usize,
-        status: BookingStatus,
+        payment_needs_io: bool,
         new_reference: fn() -> BookingReference,
     ) -> Self {
         Self {
@@ -79,7 +79,7 @@ impl Batcher {
                 live,
                 metrics,
                 max_batch: max_batch.max(1),
-                status,
+                payment_needs_io,
                 new_reference,
                 lanes: (0..lanes.max(1)).map(|_| Mutex::default()).collect(),
                 hasher: RandomState::new(),
@@ -219,7 +219,7 @@ impl Drain {
             Ok(mut conn) => bookings::create_batch(
                 &mut conn,
                 &orders,
-                self.inner.status,
+                self.inner.payment_needs_io,
                 Utc::now(),
                 self.inner.new_reference,
             )
@@ -279,6 +279,7 @@ mod tests {
             user_id: Uuid::new_v4(),
             request,
             idempotency: None,
+            checkout: booking_domain::lifecycle::Checkout::Instant,
         };
         Waiter {
             key: lane_key(&order),

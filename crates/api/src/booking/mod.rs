@@ -10,11 +10,11 @@ mod batcher;
 
 use std::sync::Arc;
 
-use booking_domain::lifecycle;
-use booking_domain::{Actor, BookingReference, BookingStatus};
+use booking_domain::lifecycle::{self, Checkout, PayRejection, PayStep, Settlement};
+use booking_domain::{Actor, BookingReference, BookingStatus, Card};
 use booking_persistence::bookings::{
     self, BatchOutcome, BookingRecord, CancelBookingError, CreateBookingError, CreatedBooking,
-    Order, SettleError,
+    Order, SettleError, Settled,
 };
 use booking_persistence::{DbError, DbPool, events};
 use chrono::Utc;
@@ -35,6 +35,12 @@ pub enum BookError {
     Refused(#[from] CreateBookingError),
     #[error("the payment was declined; nothing was booked")]
     PaymentDeclined,
+    /// The hold ran out before it was paid; its tickets are back on sale.
+    #[error("the hold expired; its tickets were released")]
+    HoldExpired,
+    /// Paying for a booking that is not the caller's, or no longer exists.
+    #[error("no such booking")]
+    NotFound,
     /// The payment came back after the booking stopped being pending (its event was
     /// cancelled, or it was expired): nothing is owed.
     #[error(transparent)]
@@ -68,8 +74,9 @@ pub struct BookingService {
     live: Live,
     payments: Arc<dyn PaymentGateway>,
     batcher: Option<Batcher>,
-    /// What a new booking is written as: confirmed when paying needs no IO, else pending.
-    status: BookingStatus,
+    /// Whether the gateway pays with IO: an instant booking is then written pending and
+    /// paid after its transaction.
+    payment_needs_io: bool,
     new_reference: fn() -> BookingReference,
 }
 
@@ -82,7 +89,7 @@ impl BookingService {
         metrics: BatchMetrics,
         new_reference: fn() -> BookingReference,
     ) -> Self {
-        let status = lifecycle::initial_status(!payments.settles_instantly());
+        let payment_needs_io = !payments.settles_instantly();
         let batcher = (batching.max > 0).then(|| {
             Batcher::new(
                 pool.clone(),
@@ -90,7 +97,7 @@ impl BookingService {
                 metrics,
                 batching.max,
                 batching.lanes,
-                status,
+                payment_needs_io,
                 new_reference,
             )
         });
@@ -99,36 +106,74 @@ impl BookingService {
             live,
             payments,
             batcher,
-            status,
+            payment_needs_io,
             new_reference,
         }
     }
 
-    /// Books `order` all-or-nothing and, when paying takes IO, pays for it: the booking
-    /// comes back confirmed, or the payment is declined and its tickets are back.
+    /// Books `order` all-or-nothing. A hold comes back pending, for its buyer to pay; an
+    /// instant booking the server pays for with IO is paid here: it comes back
+    /// confirmed, or the payment is declined and its tickets are back.
     pub async fn book(&self, order: Order) -> Answer {
+        let checkout = order.checkout;
         let created = self.reserve(order).await?;
-        if created.replayed || !lifecycle::AWAITING_PAYMENT.contains(&created.booking.status) {
+        if created.replayed
+            || checkout == Checkout::Hold
+            || !lifecycle::AWAITING_PAYMENT.contains(&created.booking.status)
+        {
             return Ok(created);
         }
         // The tickets are held by a committed pending booking; pay without holding a lock
         // or a pooled connection.
-        self.pay(created.booking).await
+        let booking = self.charge(created.booking, None).await?;
+        Ok(CreatedBooking {
+            booking,
+            replayed: false,
+        })
+    }
+
+    /// The buyer pays for their pending booking `id` with `card`: confirmed, declined
+    /// (deleted, tickets back at once) or, past its expiry, expired (tickets back).
+    /// Paying a confirmed booking again charges nothing and answers with it.
+    pub async fn pay(
+        &self,
+        id: Uuid,
+        actor: Actor,
+        card: Card,
+    ) -> Result<BookingRecord, BookError> {
+        let booking = {
+            let mut conn = self.connection().await?;
+            bookings::find(&mut conn, id)
+                .await
+                .map_err(BookError::database)?
+                .ok_or(BookError::NotFound)?
+        };
+        match lifecycle::check_pay(actor, booking.user_id, booking.status) {
+            Ok(PayStep::AlreadyPaid) => Ok(booking),
+            Ok(PayStep::Charge) => self.charge(booking, Some(card)).await,
+            Err(PayRejection::NotYours) => Err(BookError::NotFound),
+            Err(PayRejection::Cancelled) => Err(BookError::Settle(Arc::new(
+                SettleError::NoLongerPending(lifecycle::NotPending(BookingStatus::Cancelled)),
+            ))),
+            Err(PayRejection::Expired) => {
+                // Its tickets come back now rather than at the sweeper's next round.
+                match self.settle(id, Settlement::Abandoned).await {
+                    Ok(_) | Err(BookError::Settle(_)) => Err(BookError::HoldExpired),
+                    Err(error) => Err(error),
+                }
+            }
+        }
     }
 
     async fn reserve(&self, order: Order) -> Answer {
         if let Some(batcher) = &self.batcher {
             return batcher.book(order).await;
         }
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|error| BookError::database(error.into()))?;
+        let mut conn = self.connection().await?;
         let BatchOutcome { answers, changes } = bookings::create_batch(
             &mut conn,
             std::slice::from_ref(&order),
-            self.status,
+            self.payment_needs_io,
             Utc::now(),
             self.new_reference,
         )
@@ -141,53 +186,104 @@ impl BookingService {
         }
     }
 
-    async fn pay(&self, booking: BookingRecord) -> Answer {
+    /// Charges `card` (none for a payment the server makes itself) for the pending
+    /// `booking`, then settles it by the answer, as of the moment the answer came.
+    async fn charge(
+        &self,
+        booking: BookingRecord,
+        card: Option<Card>,
+    ) -> Result<BookingRecord, BookError> {
         let charge = Charge {
             booking_id: booking.id,
             amount_cents: booking.total_cents,
             currency: booking.currency.clone(),
+            card,
         };
-        let outcome = self.payments.charge(&charge).await;
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|error| BookError::database(error.into()))?;
-        let settle_error = |error| BookError::Settle(Arc::new(error));
-        match outcome {
-            PaymentOutcome::Approved => {
-                let settled = bookings::confirm(&mut conn, booking.id)
-                    .await
-                    .map_err(settle_error)?;
-                let status = settled
-                    .status
-                    .ok_or_else(|| settle_error(SettleError::NotFound))?;
-                Ok(CreatedBooking {
-                    booking: BookingRecord { status, ..booking },
-                    replayed: false,
+        let settlement = match self.payments.charge(&charge).await {
+            PaymentOutcome::Approved => Settlement::Paid,
+            PaymentOutcome::Declined => Settlement::Declined,
+        };
+        match self.settle(booking.id, settlement).await {
+            Ok(Some(BookingStatus::Confirmed)) => Ok(BookingRecord {
+                status: BookingStatus::Confirmed,
+                ..booking
+            }),
+            Ok(Some(BookingStatus::Expired)) => Err(BookError::HoldExpired),
+            Ok(_) => Err(BookError::PaymentDeclined),
+            // A second payment of the same hold confirmed it first: nothing more is owed.
+            Err(BookError::Settle(error))
+                if matches!(
+                    *error,
+                    SettleError::NoLongerPending(lifecycle::NotPending(BookingStatus::Confirmed))
+                ) =>
+            {
+                Ok(BookingRecord {
+                    status: BookingStatus::Confirmed,
+                    ..booking
                 })
             }
-            PaymentOutcome::Declined => {
-                let settled = bookings::discard(&mut conn, booking.id, Utc::now())
-                    .await
-                    .map_err(settle_error)?;
-                self.live.committed(settled.changes);
-                Err(BookError::PaymentDeclined)
-            }
+            Err(error) => Err(error),
         }
     }
 
-    /// Finishes what a crash can leave half done, and publishes the tickets it returned:
-    /// pending bookings never paid within `lifecycle::HOLD_TTL` expire, and bookings of
-    /// events whose cancellation stopped before releasing them are cancelled.
-    pub async fn expire_abandoned(&self) -> Result<usize, DbError> {
-        let now = Utc::now();
+    /// Settles booking `id` now and publishes the tickets it returned; its status after,
+    /// `None` when it was discarded.
+    async fn settle(
+        &self,
+        id: Uuid,
+        settlement: Settlement,
+    ) -> Result<Option<BookingStatus>, BookError> {
+        let mut conn = self.connection().await?;
+        let Settled { status, changes } = bookings::settle(&mut conn, id, settlement, Utc::now())
+            .await
+            .map_err(|error| match error {
+                SettleError::Db(db) => BookError::database(db),
+                other => BookError::Settle(Arc::new(other)),
+            })?;
+        self.live.committed(changes);
+        Ok(status)
+    }
+
+    async fn connection(&self) -> Result<booking_persistence::DbConn, BookError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|error| BookError::database(error.into()))
+    }
+
+    /// Expires every pending booking whose `expires_at` has come and publishes the
+    /// tickets they return; how many tiers got tickets back.
+    pub async fn expire_lapsed(&self) -> Result<usize, DbError> {
         let mut conn = self.pool.get().await?;
-        let mut changes = bookings::expire_stale(&mut conn, now).await?;
-        changes.extend(events::release_bookings_of_cancelled_events(&mut conn, now).await?);
+        let changes = bookings::expire_stale(&mut conn, Utc::now()).await?;
         let tiers = changes.len();
         self.live.committed(changes);
         Ok(tiers)
+    }
+
+    /// Finishes what a crash can leave half done: bookings of events whose cancellation
+    /// stopped before releasing them are cancelled, their tickets published.
+    pub async fn release_cancelled_events(&self) -> Result<usize, DbError> {
+        let mut conn = self.pool.get().await?;
+        let changes = events::release_bookings_of_cancelled_events(&mut conn, Utc::now()).await?;
+        let tiers = changes.len();
+        self.live.committed(changes);
+        Ok(tiers)
+    }
+
+    /// Every `every`, expires the holds whose time has come: a buyer who watched their
+    /// hold run out sees its tickets back within that.
+    pub async fn expire_lapsed_every(self, every: std::time::Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.expire_lapsed().await {
+                Ok(0) => {}
+                Ok(tiers) => tracing::info!(tiers, "expired lapsed holds"),
+                Err(error) => tracing::warn!(%error, "could not expire lapsed holds"),
+            }
+        }
     }
 
     /// Cancels the booking `id` for `actor` and returns its tickets.

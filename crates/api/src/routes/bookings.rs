@@ -2,13 +2,18 @@
 
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
-use booking_domain::lifecycle;
+use booking_domain::lifecycle::{self, Checkout};
+use booking_domain::ticket;
 use booking_domain::{
-    BookingReference, BookingRequest, BookingStatus, Pagination, RawItem, ValidationErrors,
+    BookingReference, BookingRequest, BookingStatus, Card, Pagination, RawCard, RawItem,
+    ValidationErrors,
 };
 use booking_dto::Problem;
-use booking_dto::{Booking, BookingItem, BookingListParams, CreateBookingRequest, Page};
+use booking_dto::{
+    Booking, BookingItem, BookingListParams, CreateBookingRequest, Page, PayRequest, Ticket,
+};
 use booking_persistence::bookings::{self, BookingRecord, BookingScope, Idempotency, Order};
+use chrono::Utc;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -17,6 +22,7 @@ use crate::json::ValidJson;
 use crate::problem::ApiError;
 use crate::query::ValidQuery;
 use crate::state::AppState;
+use crate::tickets::TicketCodes;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -29,7 +35,7 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
     summary = "Book tickets, all or nothing",
     request_body = CreateBookingRequest, params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Retry key (1 to 255 visible ASCII characters): a retry returns the original booking and books nothing")), security(("bearer" = [])),
     responses(
-        (status = 201, description = "Booked and paid", body = Booking),
+        (status = 201, description = "Booked and paid; with `\"checkout\": \"hold\"`, held (`pending`) until `expiresAt` for `/bookings/{id}/pay`", body = Booking),
         (status = 402, description = "Payment declined; nothing was booked (PaymentDeclined)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown event (EventNotFound) or tier (NotFound)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "InsufficientTickets, TicketLimitExceeded, EventNotBookable, or BookingAlreadyCancelled when the event was cancelled during the payment", body = Problem, content_type = "application/problem+json"),
@@ -91,13 +97,17 @@ async fn book(
         user_id: caller.id,
         request,
         idempotency,
+        checkout: match body.checkout {
+            Some(booking_dto::Checkout::Hold) => Checkout::Hold,
+            None => Checkout::Instant,
+        },
     };
     let created = state.bookings.book(order).await?;
     let mut response = HttpResponse::Created();
     if created.replayed {
         response.insert_header((REPLAYED, "true"));
     }
-    Ok(response.json(to_dto(&created.booking)))
+    Ok(response.json(to_dto(&created.booking, &state.ticket_codes)))
 }
 
 #[utoipa::path(
@@ -143,7 +153,10 @@ pub async fn list_page(
     )
     .await?;
     Ok(web::Json(super::page(
-        records.iter().map(to_dto).collect(),
+        records
+            .iter()
+            .map(|record| to_dto(record, &state.ticket_codes))
+            .collect(),
         pagination,
         total,
     )))
@@ -179,7 +192,7 @@ pub async fn detail(
     let booking = booking
         .filter(|booking| lifecycle::may_read(caller.actor(), booking.user_id))
         .ok_or(ApiError::BookingNotFound)?;
-    Ok(web::Json(to_dto(&booking)))
+    Ok(web::Json(to_dto(&booking, &state.ticket_codes)))
 }
 
 /// Cancels a booking and returns its tickets: by its buyer, the organizer of every event
@@ -204,7 +217,46 @@ pub async fn cancel(
 ) -> Result<web::Json<Booking>, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::BookingNotFound)?;
     let cancelled = state.bookings.cancel(id, caller.actor()).await?;
-    Ok(web::Json(to_dto(&cancelled)))
+    Ok(web::Json(to_dto(&cancelled, &state.ticket_codes)))
+}
+
+/// Pays for a held booking with a card: confirmed, or declined with its tickets released
+/// at once, or too late.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bookings/{id}/pay",
+    operation_id = "payBooking",
+    tag = "bookings",
+    summary = "Pay for a held booking with a card (its buyer only)",
+    description = "The simulated gateway approves 4242424242424242 and any other well-formed card, and declines 4000000000000002. Paying a confirmed booking again charges nothing and answers 200 with it.",
+    request_body = PayRequest,
+    params(("id" = String, Path, description = "Booking id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Paid: the booking is confirmed", body = Booking),
+        (status = 400, description = "A malformed or expired card (ValidationError with card.number, card.expiry, card.cvc)", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "Declined (PaymentDeclined): the booking is gone and its tickets are back on sale", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking of yours (BookingNotFound)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hold expired before it was paid (HoldExpired), or the booking is cancelled (BookingAlreadyCancelled)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn pay(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+    ValidJson(body): ValidJson<PayRequest>,
+) -> Result<web::Json<Booking>, ApiError> {
+    let id: Uuid = id.parse().map_err(|_| ApiError::BookingNotFound)?;
+    let card = Card::parse(
+        &RawCard {
+            number: body.card.number,
+            expiry: body.card.expiry,
+            cvc: body.card.cvc,
+        },
+        Utc::now(),
+    )
+    .map_err(ApiError::invalid)?;
+    let paid = state.bookings.pay(id, caller.actor(), card).await?;
+    Ok(web::Json(to_dto(&paid, &state.ticket_codes)))
 }
 
 /// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.
@@ -233,7 +285,9 @@ pub fn new_reference() -> BookingReference {
     BookingReference::from_random(bytes)
 }
 
-pub fn to_dto(booking: &BookingRecord) -> Booking {
+/// The booking as the API shows it; a confirmed one with its tickets, each with the code
+/// `codes` signs for it.
+pub fn to_dto(booking: &BookingRecord, codes: &TicketCodes) -> Booking {
     Booking {
         id: booking.id,
         reference: booking.reference.clone(),
@@ -247,7 +301,11 @@ pub fn to_dto(booking: &BookingRecord) -> Booking {
         currency: booking.currency.clone(),
         created_at: booking.created_at,
         cancelled_at: booking.cancelled_at,
+        expires_at: (booking.status == BookingStatus::Pending)
+            .then_some(booking.expires_at)
+            .flatten(),
         can_cancel: lifecycle::can_cancel(booking.status),
+        tickets: tickets_of(booking, codes),
         items: booking
             .items
             .iter()
@@ -261,4 +319,38 @@ pub fn to_dto(booking: &BookingRecord) -> Booking {
             })
             .collect(),
     }
+}
+
+/// One ticket per unit of a confirmed booking's items; none for any other booking.
+fn tickets_of(booking: &BookingRecord, codes: &TicketCodes) -> Vec<Ticket> {
+    if !ticket::has_tickets(booking.status) {
+        return Vec::new();
+    }
+    let units: Vec<(Uuid, i32)> = booking
+        .items
+        .iter()
+        .map(|item| (item.tier_id, item.quantity))
+        .collect();
+    ticket::tickets_of(booking.id, &units)
+        .into_iter()
+        .map(|reference| {
+            let id = reference.id();
+            Ticket {
+                id,
+                code: codes.code(&reference),
+                tier_name: booking
+                    .items
+                    .iter()
+                    .find(|item| item.tier_id == reference.tier_id)
+                    .map(|item| item.tier_name.clone())
+                    .unwrap_or_default(),
+                holder_name: booking.holder_name.clone(),
+                checked_in_at: booking
+                    .admitted
+                    .iter()
+                    .find(|(ticket, _)| *ticket == id)
+                    .map(|(_, at)| *at),
+            }
+        })
+        .collect()
 }

@@ -128,6 +128,8 @@ pub fn to_dto(event: &EventRecord) -> Event {
             EventStatus::Cancelled => booking_dto::EventStatus::Cancelled,
         },
         max_tickets_per_user: event.max_tickets_per_user,
+        hold_minutes: event.hold_minutes,
+        offer_minutes: event.offer_minutes,
         total_tickets: event.total_tickets(),
         remaining_tickets: event.remaining_tickets(),
         lowest_price_cents: event.lowest_price_cents(),

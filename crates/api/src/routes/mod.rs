@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod bookings;
+pub mod check_ins;
 pub mod events;
 pub mod health;
 pub mod live;
@@ -51,6 +52,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/events/{id}/publish").post(organizer::publish))
     .service(web::resource("/events/{id}/cancel").post(organizer::cancel))
+    .service(web::resource("/events/{id}/check-ins").post(check_ins::check_in))
+    .service(web::resource("/events/{id}/check-ins/summary").get(check_ins::summary))
     .service(web::resource("/events/{id}/tiers").post(organizer::add_tier))
     .service(
         web::resource("/events/{id}/tiers/{tier_id}")
@@ -68,6 +71,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/bookings/{id_or_reference}").get(bookings::detail))
     .service(web::resource("/bookings/{id}/cancel").post(bookings::cancel))
+    .service(web::resource("/bookings/{id}/pay").post(bookings::pay))
     .service(web::resource("/ws").get(live::connect));
 }
 

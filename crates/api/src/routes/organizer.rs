@@ -30,15 +30,15 @@ fn require_organizer(caller: AuthUser) -> Result<(), ApiError> {
     }
 }
 
-/// The event, if the caller may manage it: 404 when it does not exist, 403 when it is
-/// someone else's.
 /// A tier id from the path; one that cannot be an id is a tier this event does not have.
 fn parse_tier_id(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse()
         .map_err(|_| events::TierChangeError::NotFound.into())
 }
 
-async fn managed_event(
+/// The event, if the caller may manage it: 404 when it does not exist, 403 when it is
+/// someone else's.
+pub(super) async fn managed_event(
     state: &AppState,
     caller: AuthUser,
     id: &str,
@@ -82,6 +82,8 @@ pub async fn create(
         venue: Some(body.venue),
         starts_at: Some(body.starts_at),
         max_tickets_per_user: body.max_tickets_per_user,
+        hold_minutes: body.hold_minutes,
+        offer_minutes: body.offer_minutes,
     };
     let tiers: Vec<RawTier> = body
         .tiers
@@ -127,6 +129,8 @@ pub async fn update(
             venue: body.venue,
             starts_at: body.starts_at,
             max_tickets_per_user: body.max_tickets_per_user,
+            hold_minutes: body.hold_minutes,
+            offer_minutes: body.offer_minutes,
         },
         now,
     )
@@ -348,6 +352,7 @@ pub async fn my_events(
             .map(|sale| OrganizerEvent {
                 event: to_dto(&sale.event),
                 sold: sale.sold,
+                held: sale.held,
                 revenue_cents: sale.revenue_cents,
             })
             .collect(),

@@ -58,6 +58,7 @@ fn storm_options(clients: usize, stop: Stop, events: usize, tickets: u32) -> Sto
         tickets,
         events,
         quantity: 1,
+        hold: false,
         buyers: None,
         organizer_email: "organizer@example.com".into(),
         organizer_password: SEED_PASSWORD.into(),

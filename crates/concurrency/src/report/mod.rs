@@ -26,6 +26,8 @@ pub struct Bench {
     pub pgbench: PgbenchRun,
     pub batched: PgbenchRun,
     pub hot: StormReport,
+    /// The hot storm checking out with holds; absent from runs before holds existed.
+    pub holds: Option<StormReport>,
     pub spread: StormReport,
     pub unbatched: StormReport,
     pub oha_read: OhaRun,
@@ -41,6 +43,7 @@ impl Bench {
             ("pgbench", "pgbench"),
             ("pgbench batched", "batched"),
             ("storm hot", "hot"),
+            ("storm hot, holds", "holds"),
             ("storm spread", "spread"),
             ("storm hot, batching off", "unbatched"),
             ("oha bookings", "oha-book"),
@@ -53,6 +56,11 @@ impl Bench {
             pgbench: PgbenchRun::read(dir, "pgbench")?,
             batched: PgbenchRun::read(dir, "batched")?,
             hot: read_json(dir, "hot.json")?,
+            holds: dir
+                .join("holds.json")
+                .exists()
+                .then(|| read_json(dir, "holds.json"))
+                .transpose()?,
             spread: read_json(dir, "spread.json")?,
             unbatched: read_json(dir, "unbatched.json")?,
             oha_read: read_json(dir, "oha-read.json")?,
@@ -70,6 +78,7 @@ impl Bench {
     fn bad_storms(&self) -> usize {
         [&self.hot, &self.spread, &self.unbatched]
             .into_iter()
+            .chain(&self.holds)
             .filter(|storm| {
                 storm.server_errors > 0
                     || storm.conservation.oversold > 0
@@ -114,6 +123,12 @@ impl Bench {
                 &info.pgbench_oversold.to_string(),
             ),
             storm_row("booking-load storm, hot event", &self.hot),
+        ];
+        let holds = self
+            .holds
+            .iter()
+            .map(|holds| storm_row("booking-load storm --hold, hot event (holds/s)", holds));
+        let rest = [
             storm_row(
                 &format!("booking-load storm, {} events", info.spread_events),
                 &self.spread,
@@ -130,7 +145,7 @@ impl Bench {
                 true,
             ),
         ];
-        for row in rows {
+        for row in rows.into_iter().chain(holds).chain(rest) {
             let _ = writeln!(out, "| {} |", row.join(" | "));
         }
         out.push('\n');

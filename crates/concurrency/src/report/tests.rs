@@ -89,6 +89,21 @@ fn a_run_folder_becomes_the_table_and_the_verdicts() {
 }
 
 #[test]
+fn a_hold_storm_gets_its_row_and_a_run_from_before_holds_reads_without_one() {
+    let dir = run_folder();
+    let holds_row = "| booking-load storm --hold, hot event (holds/s) | 64 | 2750.00 | 2500.00 |";
+    let before = Bench::read(dir.path()).unwrap().markdown();
+    assert!(!before.contains("--hold"), "{before}");
+    fs::write(
+        dir.path().join("holds.json"),
+        storm_json(2_500.0, 12.0, 35.0, 0, true),
+    )
+    .unwrap();
+    let with_holds = Bench::read(dir.path()).unwrap().markdown();
+    assert!(with_holds.contains(holds_row), "{with_holds}");
+}
+
+#[test]
 fn a_missing_file_is_named() {
     let dir = run_folder();
     fs::remove_file(dir.path().join("spread.json")).unwrap();

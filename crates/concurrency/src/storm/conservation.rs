@@ -1,5 +1,5 @@
 //! The invariant after a storm, read back through the API: per event, the tier counter,
-//! the confirmed bookings and what the clients were told all agree, and nothing was sold
+//! the bookings holding tickets and what the clients were told all agree, and nothing was sold
 //! beyond capacity.
 
 use serde::{Deserialize, Serialize};
@@ -13,8 +13,10 @@ pub struct EventCounts {
     pub capacity: i64,
     /// The tier counter (`GET /events/{id}`).
     pub remaining: i64,
-    /// Tickets in confirmed bookings (organizer revenue ÷ price).
-    pub confirmed: i64,
+    /// Tickets in bookings that hold them: confirmed (organizer revenue ÷ price) and held
+    /// by checkouts not paid yet.
+    #[serde(alias = "confirmed")]
+    pub in_bookings: i64,
     /// Tickets the clients got a 201 for.
     pub booked: i64,
     /// Tickets asked for by requests whose fate is unknown (no answer, or a 5xx).
@@ -51,10 +53,10 @@ pub fn check(events: &[EventCounts]) -> Conservation {
                 event.remaining, event.capacity
             ));
         }
-        if sold != event.confirmed {
+        if sold != event.in_bookings {
             violations.push(format!(
-                "event {id}: the counter says {sold} sold, confirmed bookings hold {}",
-                event.confirmed
+                "event {id}: the counter says {sold} sold, bookings hold {}",
+                event.in_bookings
             ));
         }
         if sold < event.booked || sold > event.booked + event.unknown {
@@ -82,12 +84,12 @@ pub fn check(events: &[EventCounts]) -> Conservation {
 mod tests {
     use super::*;
 
-    fn counts(capacity: i64, remaining: i64, confirmed: i64, booked: i64) -> EventCounts {
+    fn counts(capacity: i64, remaining: i64, in_bookings: i64, booked: i64) -> EventCounts {
         EventCounts {
             event_id: Uuid::nil(),
             capacity,
             remaining,
-            confirmed,
+            in_bookings,
             booked,
             unknown: 0,
         }
@@ -121,7 +123,7 @@ mod tests {
     fn a_counter_that_disagrees_with_the_bookings_breaks_conservation() {
         let result = check(&[counts(10, 5, 4, 5)]);
         assert!(!result.holds);
-        assert!(result.violations[0].contains("confirmed bookings hold 4"));
+        assert!(result.violations[0].contains("bookings hold 4"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use booking_dto::Checkout;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -38,6 +39,9 @@ pub struct StormOptions {
     pub tickets: u32,
     pub events: usize,
     pub quantity: u32,
+    /// Check out with a hold (`"checkout": "hold"`): each 201 holds tickets for a buyer
+    /// who does not pay during the run.
+    pub hold: bool,
     /// Buyers registered before the clock starts; more are registered if they run out.
     pub buyers: Option<usize>,
     pub organizer_email: String,
@@ -65,6 +69,9 @@ pub struct StormReport {
     pub events: usize,
     pub tickets_per_event: u32,
     pub quantity: u32,
+    /// Each 201 was a hold, not a paid booking.
+    #[serde(default)]
+    pub hold: bool,
     pub elapsed_s: f64,
     pub responses: u64,
     pub responses_per_s: f64,
@@ -121,6 +128,7 @@ struct Shared {
     api: ApiClient,
     targets: Vec<Target>,
     quantity: u32,
+    checkout: Option<Checkout>,
     stop: Stop,
     started: Instant,
     issued: AtomicU64,
@@ -200,6 +208,7 @@ impl Prepared {
             api: api.clone(),
             targets,
             quantity: options.quantity,
+            checkout: options.hold.then_some(Checkout::Hold),
             stop: options.stop,
             started: Instant::now(),
             issued: AtomicU64::new(0),
@@ -239,6 +248,7 @@ impl Prepared {
             events: options.events,
             tickets_per_event: options.tickets,
             quantity: options.quantity,
+            hold: options.hold,
             elapsed_s: elapsed.as_secs_f64(),
             responses,
             responses_per_s: per_second(responses),
@@ -314,7 +324,7 @@ async fn client_loop(shared: Arc<Shared>, client: usize) -> Result<ClientLog, Ap
         }
         let mut answer = shared
             .api
-            .book(&buyer.token, tier_id, i64::from(quantity))
+            .book(&buyer.token, tier_id, i64::from(quantity), shared.checkout)
             .await;
         if matches!(answer.0, BookingOutcome::Refused { status: 401, .. }) {
             // The buyer's access token expired during a long run: not the server's doing,
@@ -323,7 +333,7 @@ async fn client_loop(shared: Arc<Shared>, client: usize) -> Result<ClientLog, Ap
             log.signed_in_again += 1;
             answer = shared
                 .api
-                .book(&buyer.token, tier_id, i64::from(quantity))
+                .book(&buyer.token, tier_id, i64::from(quantity), shared.checkout)
                 .await;
         }
         let (outcome, latency) = answer;
@@ -383,15 +393,15 @@ async fn read_back(
             .ok_or_else(|| ApiError::Shape {
                 what: format!("event {} lost its tier", event.id),
             })?;
-        let revenue = sales
+        let (revenue, held) = sales
             .iter()
             .find(|sale| sale.event.id == target.event_id)
-            .map_or(0, |sale| sale.revenue_cents);
+            .map_or((0, 0), |sale| (sale.revenue_cents, sale.held));
         counts.push(EventCounts {
             event_id: target.event_id,
             capacity: i64::from(tier.capacity),
             remaining: i64::from(tier.remaining),
-            confirmed: revenue / PRICE_CENTS,
+            in_bookings: revenue / PRICE_CENTS + held,
             booked: log.booked.get(&n).copied().unwrap_or(0),
             unknown: log.unknown.get(&n).copied().unwrap_or(0),
         });
@@ -462,6 +472,7 @@ mod tests {
             tickets: 1_000,
             events: 1,
             quantity,
+            hold: false,
             buyers: None,
             organizer_email: String::new(),
             organizer_password: String::new(),

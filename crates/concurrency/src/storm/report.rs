@@ -27,8 +27,10 @@ impl fmt::Display for StormReport {
         )?;
         writeln!(
             f,
-            "  bookings      {:>9} = {:.1}/s",
-            self.bookings, self.bookings_per_s
+            "  {:<13} {:>9} = {:.1}/s",
+            if self.hold { "holds" } else { "bookings" },
+            self.bookings,
+            self.bookings_per_s
         )?;
         let l = &self.latency;
         writeln!(

@@ -59,6 +59,8 @@ pub async fn create_events(
                         venue: "Load Test Arena".into(),
                         starts_at,
                         max_tickets_per_user: Some(i64::from(per_person)),
+                        hold_minutes: None,
+                        offer_minutes: None,
                         tiers: vec![TierRequest {
                             name: "General Admission".into(),
                             price_cents: PRICE_CENTS,

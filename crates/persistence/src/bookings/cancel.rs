@@ -5,7 +5,7 @@
 //! holding a tier another one needs. Two simultaneous cancels of one booking queue on
 //! its row; the second then sees `cancelled` and returns the tickets no second time.
 
-use booking_domain::lifecycle::{Fate, check_cancel};
+use booking_domain::lifecycle::{Fate, check_cancel, status_at};
 use booking_domain::{Actor, CancelRejection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -46,15 +46,17 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> Result<CancelledBooking, CancelBookingError> {
     conn.transaction(async |conn| {
-        let (owner, status): (Uuid, String) = bookings::table
+        let (owner, status, expires_at): (Uuid, String, Option<DateTime<Utc>>) = bookings::table
             .find(booking_id)
-            .select((bookings::user_id, bookings::status))
+            .select((bookings::user_id, bookings::status, bookings::expires_at))
             .for_update()
             .first(conn)
             .await
             .optional()?
             .ok_or(CancelBookingError::NotFound)?;
-        let status = super::stored_status(booking_id, &status)?;
+        // A hold past its expiry is expired, as every read says; the sweeper returns its
+        // tickets.
+        let status = status_at(super::stored_status(booking_id, &status)?, expires_at, now);
         let organizers: Vec<Uuid> = booking_items::table
             .inner_join(events::table.on(events::id.eq(booking_items::event_id)))
             .filter(booking_items::booking_id.eq(booking_id))

@@ -31,6 +31,7 @@ struct EventFacts {
     status: String,
     starts_at: DateTime<Utc>,
     max_tickets_per_user: i32,
+    hold_minutes: i32,
 }
 
 /// One pipelined round trip: `SELECT ... FOR UPDATE` of `tier_ids` (sorted ascending by
@@ -61,6 +62,7 @@ pub(super) async fn lock_tiers(
                 events::status,
                 events::starts_at,
                 events::max_tickets_per_user,
+                events::hold_minutes,
             ))
             .load::<EventFacts>(&mut events_pipe),
     )
@@ -80,6 +82,7 @@ pub(super) async fn lock_tiers(
                 })?,
                 starts_at: event.starts_at,
                 max_tickets_per_user: u32::try_from(event.max_tickets_per_user).unwrap_or(0),
+                hold_minutes: u32::try_from(event.hold_minutes).unwrap_or(1),
                 remaining: u32::try_from(row.remaining).unwrap_or(0),
                 price_cents: row.price_cents,
                 currency: row.currency,

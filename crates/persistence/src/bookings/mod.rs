@@ -12,16 +12,17 @@ pub use cancel::{CancelBookingError, CancelledBooking, cancel};
 pub use pipeline::{
     BatchOutcome, CreateBookingError, CreatedBooking, Idempotency, Order, create_batch,
 };
-pub use settle::{SettleError, Settled, confirm, discard, expire_stale};
+pub use settle::{SettleError, Settled, expire_stale, settle};
 
 use booking_domain::BookingStatus;
+use booking_domain::lifecycle;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{booking_items, bookings, events, ticket_tiers};
+use crate::schema::{booking_items, bookings, check_ins, events, ticket_tiers, users};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingItemRecord {
@@ -43,7 +44,13 @@ pub struct BookingRecord {
     pub currency: String,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Until when a pending booking holds its tickets.
+    pub expires_at: Option<DateTime<Utc>>,
     pub items: Vec<BookingItemRecord>,
+    /// The buyer's name: every ticket of the booking is in it.
+    pub holder_name: String,
+    /// The booking's tickets let in at the door, by ticket id, with the time.
+    pub admitted: Vec<(Uuid, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -57,6 +64,7 @@ struct BookingRow {
     currency: String,
     created_at: DateTime<Utc>,
     cancelled_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// A booking's status as stored; a name the code does not know is a corrupt row.
@@ -66,7 +74,9 @@ pub(crate) fn stored_status(booking_id: Uuid, status: &str) -> Result<BookingSta
         .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))
 }
 
-/// Loads bookings with their items, in the order of `rows`.
+/// Loads bookings with their items, in the order of `rows`, each with its status as of
+/// now (`lifecycle::status_at`): a hold past its expiry reads as expired even before the
+/// sweeper writes so.
 async fn with_items(
     conn: &mut AsyncPgConnection,
     rows: Vec<BookingRow>,
@@ -88,9 +98,35 @@ async fn with_items(
         ))
         .load(conn)
         .await?;
+    let buyers: Vec<Uuid> = rows.iter().map(|row| row.user_id).collect();
+    let names: Vec<(Uuid, String)> = users::table
+        .filter(users::id.eq_any(&buyers))
+        .select((users::id, users::name))
+        .load(conn)
+        .await?;
+    let confirmed: Vec<Uuid> = rows
+        .iter()
+        .filter(|row| row.status == BookingStatus::Confirmed.as_str())
+        .map(|row| row.id)
+        .collect();
+    let admitted = if confirmed.is_empty() {
+        Vec::new()
+    } else {
+        check_ins::table
+            .filter(check_ins::booking_id.eq_any(&confirmed))
+            .select((
+                check_ins::booking_id,
+                check_ins::ticket_id,
+                check_ins::checked_in_at,
+            ))
+            .load::<(Uuid, Uuid, DateTime<Utc>)>(conn)
+            .await?
+    };
+    let now = Utc::now();
     rows.into_iter()
         .map(|row| {
-            let status = stored_status(row.id, &row.status)?;
+            let status =
+                lifecycle::status_at(stored_status(row.id, &row.status)?, row.expires_at, now);
             Ok(BookingRecord {
                 items: items
                     .iter()
@@ -112,6 +148,17 @@ async fn with_items(
                 currency: row.currency,
                 created_at: row.created_at,
                 cancelled_at: row.cancelled_at,
+                expires_at: row.expires_at,
+                holder_name: names
+                    .iter()
+                    .find(|(id, _)| *id == row.user_id)
+                    .map(|(_, name)| name.clone())
+                    .unwrap_or_default(),
+                admitted: admitted
+                    .iter()
+                    .filter(|(booking, _, _)| *booking == row.id)
+                    .map(|&(_, ticket, at)| (ticket, at))
+                    .collect(),
             })
         })
         .collect()
@@ -168,7 +215,6 @@ async fn find_one(
     })
 }
 
-/// One page of a user's bookings, newest first, and how many there are in all.
 /// Whose bookings a list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingScope {
@@ -197,6 +243,24 @@ impl BookingScope {
     }
 }
 
+/// Narrows `query` to the bookings in `status` as of `now`, as reads show them: a hold
+/// past its expiry counts as expired, not pending.
+fn with_status(
+    query: bookings::BoxedQuery<'static, diesel::pg::Pg>,
+    status: BookingStatus,
+    now: DateTime<Utc>,
+) -> bookings::BoxedQuery<'static, diesel::pg::Pg> {
+    let stored = bookings::status.eq(status.as_str());
+    let pending = bookings::status.eq(BookingStatus::Pending.as_str());
+    match status {
+        BookingStatus::Pending => query.filter(stored).filter(bookings::expires_at.gt(now)),
+        BookingStatus::Expired => {
+            query.filter(stored.or(pending.and(bookings::expires_at.le(now))))
+        }
+        _ => query.filter(stored),
+    }
+}
+
 /// A page of the bookings in `scope`, newest first, and how many there are in all.
 pub async fn list(
     conn: &mut AsyncPgConnection,
@@ -208,8 +272,9 @@ pub async fn list(
     let mut page = scope.query();
     let mut count = scope.query();
     if let Some(status) = status {
-        page = page.filter(bookings::status.eq(status.as_str()));
-        count = count.filter(bookings::status.eq(status.as_str()));
+        let now = Utc::now();
+        page = with_status(page, status, now);
+        count = with_status(count, status, now);
     }
     let total: i64 = count.count().get_result(conn).await?;
     let rows = page

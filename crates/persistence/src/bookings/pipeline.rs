@@ -29,6 +29,7 @@
 use std::collections::HashMap;
 
 use booking_domain::batch::{BatchDecision, BatchEntry, BatchFacts, EarlierKey, decide};
+use booking_domain::lifecycle::{self, Checkout};
 use booking_domain::{
     BookingPlan, BookingReference, BookingRejection, BookingRequest, BookingStatus, ItemTarget,
     TierLine, UnresolvedItem,
@@ -61,6 +62,7 @@ pub struct Order {
     pub user_id: Uuid,
     pub request: BookingRequest,
     pub idempotency: Option<Idempotency>,
+    pub checkout: Checkout,
 }
 
 /// Why one request of a batch has no booking; the rest of its batch is unaffected.
@@ -95,12 +97,12 @@ const REFERENCE_CONSTRAINT: &str = "bookings_reference_key";
 /// Decides and writes `orders` in one transaction, all-or-nothing per order. A request
 /// refused on its own gets its own error; an error of the whole transaction (a lock
 /// timeout, a lost connection) is returned once and nothing of the batch is written.
-/// Bookings are written as `status`: pending while a payment is still to be made,
-/// confirmed when paying needs no IO.
+/// Each booking is written as `lifecycle::written_as` says for its checkout: a hold, or
+/// an instant booking pending while the server pays (`payment_needs_io`) or confirmed.
 pub async fn create_batch(
     conn: &mut AsyncPgConnection,
     orders: &[Order],
-    status: BookingStatus,
+    payment_needs_io: bool,
     now: DateTime<Utc>,
     new_reference: fn() -> BookingReference,
 ) -> Result<BatchOutcome, DbError> {
@@ -109,7 +111,7 @@ pub async fn create_batch(
     for _ in 0..REFERENCE_ATTEMPTS {
         let references: Vec<BookingReference> = orders.iter().map(|_| new_reference()).collect();
         let attempt = conn
-            .transaction(async |conn| run(conn, orders, status, now, &references).await)
+            .transaction(async |conn| run(conn, orders, payment_needs_io, now, &references).await)
             .await;
         match attempt {
             Ok(outcome) => return Ok(outcome),
@@ -151,14 +153,15 @@ impl From<DbError> for Attempt {
 async fn run(
     conn: &mut AsyncPgConnection,
     orders: &[Order],
-    status: BookingStatus,
+    payment_needs_io: bool,
     now: DateTime<Utc>,
     references: &[BookingReference],
 ) -> Result<BatchOutcome, Attempt> {
     let read = read_under_buyer_locks(conn, orders).await?;
-    let lines = resolve(orders, &read.infos);
+    let lines = resolve(orders, &read.shown.infos);
     let tier_ids = tiers_named(&lines);
     let event_ids: Vec<Uuid> = read
+        .shown
         .infos
         .iter()
         .filter(|info| tier_ids.binary_search(&info.tier_id).is_ok())
@@ -187,8 +190,8 @@ async fn run(
         conn,
         orders,
         &decisions,
-        &read.infos,
-        status,
+        &read.shown,
+        payment_needs_io,
         now,
         references,
     )
@@ -206,9 +209,16 @@ struct TierInfo {
     event_title: String,
 }
 
+/// What a new booking shows, read before any tier lock: its tiers' and events' names, and
+/// its buyer's, the holder of every ticket in it.
+struct Shown {
+    infos: Vec<TierInfo>,
+    names: HashMap<Uuid, String>,
+}
+
 /// What stage 1 read under the buyers' locks.
 struct BuyerFacts {
-    infos: Vec<TierInfo>,
+    shown: Shown,
     held: HashMap<(Uuid, Uuid), u32>,
     earlier: HashMap<(Uuid, String), EarlierKey>,
 }
@@ -229,13 +239,13 @@ async fn read_under_buyer_locks(
         .or(ticket_tiers::event_id.eq_any(&named_events));
     // Pipelined futures share the connection; PostgreSQL runs them in the order sent.
     let mut pipe: &AsyncPgConnection = conn;
-    let (_, earlier, infos, held) = try_join4(
+    let (names, earlier, infos, held) = try_join4(
         users::table
             .filter(users::id.eq_any(&buyers))
             .order(users::id)
-            .select(users::id)
+            .select((users::id, users::name))
             .for_no_key_update()
-            .load::<Uuid>(&mut pipe),
+            .load::<(Uuid, String)>(&mut pipe),
         earlier_keys(pipe, orders),
         ticket_tiers::table
             .inner_join(events::table)
@@ -252,7 +262,10 @@ async fn read_under_buyer_locks(
     )
     .await?;
     Ok(BuyerFacts {
-        infos,
+        shown: Shown {
+            infos,
+            names: names.into_iter().collect(),
+        },
         held,
         earlier: earlier
             .into_iter()
@@ -349,8 +362,8 @@ async fn write(
     conn: &mut AsyncPgConnection,
     orders: &[Order],
     decisions: &[BatchDecision],
-    infos: &[TierInfo],
-    status: BookingStatus,
+    shown: &Shown,
+    payment_needs_io: bool,
     now: DateTime<Utc>,
     references: &[BookingReference],
 ) -> Result<Written, Attempt> {
@@ -360,7 +373,16 @@ async fn write(
         let (BatchDecision::Book(plan), Some(reference)) = (decision, references.get(index)) else {
             continue;
         };
-        let booking = record(order.user_id, reference, plan, infos, status, now);
+        let (status, expires_at) =
+            lifecycle::written_as(order.checkout, payment_needs_io, plan.hold_minutes, now);
+        let booking = record(
+            order.user_id,
+            reference,
+            plan,
+            shown,
+            (status, expires_at),
+            now,
+        );
         let key = order
             .idempotency
             .as_ref()
@@ -461,15 +483,15 @@ fn record(
     user_id: Uuid,
     reference: &BookingReference,
     plan: &BookingPlan,
-    infos: &[TierInfo],
-    status: BookingStatus,
+    shown: &Shown,
+    (status, expires_at): (BookingStatus, Option<DateTime<Utc>>),
     now: DateTime<Utc>,
 ) -> BookingRecord {
     let mut items: Vec<(i32, BookingItemRecord)> = plan
         .items
         .iter()
         .map(|item| {
-            let info = infos.iter().find(|info| info.tier_id == item.tier_id);
+            let info = shown.infos.iter().find(|info| info.tier_id == item.tier_id);
             (
                 info.map_or(0, |info| info.position),
                 BookingItemRecord {
@@ -499,6 +521,9 @@ fn record(
         currency: plan.currency.clone(),
         created_at: now,
         cancelled_at: None,
+        expires_at,
+        holder_name: shown.names.get(&user_id).cloned().unwrap_or_default(),
+        admitted: Vec::new(),
         items: items.into_iter().map(|(_, item)| item).collect(),
     }
 }

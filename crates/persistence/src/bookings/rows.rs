@@ -23,6 +23,7 @@ pub(super) struct Rows {
     reference: Vec<String>,
     user_id: Vec<Uuid>,
     status: Vec<&'static str>,
+    expires_at: Vec<Option<DateTime<Utc>>>,
     total_cents: Vec<i64>,
     currency: Vec<String>,
     idempotency_key: Vec<Option<String>>,
@@ -57,6 +58,7 @@ impl Rows {
         self.reference.push(booking.reference.clone());
         self.user_id.push(booking.user_id);
         self.status.push(booking.status.as_str());
+        self.expires_at.push(booking.expires_at);
         self.total_cents.push(plan.total_cents);
         self.currency.push(plan.currency.clone());
         self.idempotency_key
@@ -83,11 +85,12 @@ impl Rows {
     ) -> Result<usize, diesel::result::Error> {
         diesel::sql_query(
             "INSERT INTO bookings (id, reference, user_id, status, total_cents, currency, \
-                                   idempotency_key, request_hash, created_at) \
-             SELECT b.*, $9 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], \
-                                        $5::int8[], $6::text[], $7::text[], $8::bytea[]) \
+                                   idempotency_key, request_hash, expires_at, created_at) \
+             SELECT b.*, $10 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], \
+                                         $5::int8[], $6::text[], $7::text[], $8::bytea[], \
+                                         $9::timestamptz[]) \
                AS b(id, reference, user_id, status, total_cents, currency, \
-                    idempotency_key, request_hash)",
+                    idempotency_key, request_hash, expires_at)",
         )
         .bind::<Array<SqlUuid>, _>(&self.id)
         .bind::<Array<Text>, _>(&self.reference)
@@ -97,6 +100,7 @@ impl Rows {
         .bind::<Array<Text>, _>(&self.currency)
         .bind::<Array<Nullable<Text>>, _>(&self.idempotency_key)
         .bind::<Array<Nullable<Bytea>>, _>(&self.request_hash)
+        .bind::<Array<Nullable<Timestamptz>>, _>(&self.expires_at)
         .bind::<Timestamptz, _>(now)
         .execute(&mut conn)
         .await

@@ -41,41 +41,27 @@ pub struct Settled {
     pub changes: Vec<AvailabilityChange>,
 }
 
-/// Paid: the pending booking becomes confirmed.
-pub async fn confirm(
-    conn: &mut AsyncPgConnection,
-    booking_id: Uuid,
-) -> Result<Settled, SettleError> {
-    settle(conn, booking_id, Settlement::Paid, Utc::now()).await
-}
-
-/// Declined: the pending booking is deleted and its tickets return, as if never booked.
-pub async fn discard(
-    conn: &mut AsyncPgConnection,
-    booking_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Settled, SettleError> {
-    settle(conn, booking_id, Settlement::Declined, now).await
-}
-
-/// Settles one booking in a transaction of its own, under its row lock, so a payment
-/// answer and the sweeper cannot both settle it.
-async fn settle(
+/// Settles one booking at `now` in a transaction of its own, under its row lock, so a
+/// payment's answer, a second payment and the sweeper cannot both settle it: paid, it is
+/// confirmed; declined, deleted with its tickets back; past its expiry, whatever came,
+/// expired with its tickets back.
+pub async fn settle(
     conn: &mut AsyncPgConnection,
     booking_id: Uuid,
     settlement: Settlement,
     now: DateTime<Utc>,
 ) -> Result<Settled, SettleError> {
     conn.transaction(async |conn| {
-        let status: String = bookings::table
+        let (status, expires_at): (String, Option<DateTime<Utc>>) = bookings::table
             .find(booking_id)
-            .select(bookings::status)
+            .select((bookings::status, bookings::expires_at))
             .for_update()
             .first(conn)
             .await
             .optional()?
             .ok_or(SettleError::NotFound)?;
-        let fate = lifecycle::settle(super::stored_status(booking_id, &status)?, settlement)
+        let stored = super::stored_status(booking_id, &status)?;
+        let fate = lifecycle::settle(stored, expires_at, now, settlement)
             .map_err(SettleError::NoLongerPending)?;
         let changes = apply(conn, booking_id, fate, now).await?;
         let status = match fate {
@@ -115,29 +101,29 @@ async fn apply(
     Ok(changes)
 }
 
-/// Expires pending bookings created before `lifecycle::abandoned_before(now)` (a crash
-/// between booking and payment) and returns their tickets, one booking per transaction.
-/// `SKIP LOCKED`: a booking being settled right now is left to its request.
+/// Expires pending bookings whose `expires_at` has come (holds never paid, payments that
+/// never answered) and returns their tickets, one booking per transaction. `SKIP
+/// LOCKED`: a booking being settled right now is left to its request, which expires it
+/// itself if it is late.
 pub async fn expire_stale(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
 ) -> Result<Vec<AvailabilityChange>, DbError> {
-    let cutoff = lifecycle::abandoned_before(now);
     let mut changes = Vec::new();
     loop {
         let expired = conn
             .transaction(async |conn| {
-                let Some((booking_id, status)) = bookings::table
+                let Some((booking_id, status, expires_at)) = bookings::table
                     .filter(
                         bookings::status
                             .eq_any(lifecycle::AWAITING_PAYMENT.map(BookingStatus::as_str)),
                     )
-                    .filter(bookings::created_at.lt(cutoff))
-                    .order(bookings::created_at)
-                    .select((bookings::id, bookings::status))
+                    .filter(bookings::expires_at.le(now))
+                    .order(bookings::expires_at)
+                    .select((bookings::id, bookings::status, bookings::expires_at))
                     .for_update()
                     .skip_locked()
-                    .first::<(Uuid, String)>(conn)
+                    .first::<(Uuid, String, Option<DateTime<Utc>>)>(conn)
                     .await
                     .optional()?
                 else {
@@ -145,6 +131,8 @@ pub async fn expire_stale(
                 };
                 let fate = lifecycle::settle(
                     super::stored_status(booking_id, &status)?,
+                    expires_at,
+                    now,
                     Settlement::Abandoned,
                 )
                 .map_err(SettleError::NoLongerPending)?;

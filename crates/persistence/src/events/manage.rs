@@ -51,6 +51,8 @@ pub(crate) async fn insert_event(
             events::starts_at.eq(event.starts_at),
             events::status.eq(status.as_str()),
             events::max_tickets_per_user.eq(event.max_tickets_per_user),
+            events::hold_minutes.eq(event.hold_minutes),
+            events::offer_minutes.eq(event.offer_minutes),
             events::created_at.eq(now),
             events::updated_at.eq(now),
         ))
@@ -170,6 +172,8 @@ struct EventChangeset<'a> {
     venue: Option<&'a str>,
     starts_at: Option<DateTime<Utc>>,
     max_tickets_per_user: Option<i32>,
+    hold_minutes: Option<i32>,
+    offer_minutes: Option<i32>,
     updated_at: DateTime<Utc>,
 }
 
@@ -188,6 +192,8 @@ pub async fn update(
                 venue: changes.venue.as_deref(),
                 starts_at: changes.starts_at,
                 max_tickets_per_user: changes.max_tickets_per_user,
+                hold_minutes: changes.hold_minutes,
+                offer_minutes: changes.offer_minutes,
                 updated_at: now,
             })
             .execute(conn)
@@ -497,7 +503,10 @@ pub async fn remove_tier(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventSales {
     pub event: EventRecord,
+    /// Tickets out of public sale: paid, or held for a buyer's checkout.
     pub sold: i64,
+    /// Of those, tickets held by pending bookings (not paid yet).
+    pub held: i64,
     pub revenue_cents: i64,
 }
 
@@ -517,16 +526,23 @@ pub async fn sales(
         .load(conn)
         .await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let revenue: Vec<(Uuid, Option<i64>)> = booking_items::table
+    // Per event: revenue from confirmed bookings, tickets held by pending ones.
+    let totals: Vec<(Uuid, Option<i64>, Option<i64>)> = booking_items::table
         .inner_join(bookings::table)
         .filter(booking_items::event_id.eq_any(&ids))
-        .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+        .filter(bookings::status.eq_any(lifecycle::HOLDING.map(BookingStatus::as_str)))
         .group_by(booking_items::event_id)
         .select((
             booking_items::event_id,
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-                "SUM(booking_items.quantity::bigint * booking_items.unit_price_cents)::bigint",
-            ),
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(&format!(
+                "(SUM(booking_items.quantity::bigint * booking_items.unit_price_cents) \
+                  FILTER (WHERE bookings.status = '{}'))::bigint",
+                BookingStatus::Confirmed.as_str()
+            )),
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(&format!(
+                "(SUM(booking_items.quantity) FILTER (WHERE bookings.status = '{}'))::bigint",
+                BookingStatus::Pending.as_str()
+            )),
         ))
         .load(conn)
         .await?;
@@ -534,13 +550,15 @@ pub async fn sales(
         .await?
         .into_iter()
         .map(|event| {
-            let revenue_cents = revenue
+            let (revenue_cents, held) = totals
                 .iter()
-                .find(|(id, _)| *id == event.id)
-                .and_then(|(_, sum)| *sum)
-                .unwrap_or(0);
+                .find(|(id, _, _)| *id == event.id)
+                .map_or((0, 0), |(_, revenue, held)| {
+                    (revenue.unwrap_or(0), held.unwrap_or(0))
+                });
             EventSales {
                 sold: event.total_tickets() - event.remaining_tickets(),
+                held,
                 revenue_cents,
                 event,
             }

@@ -43,6 +43,8 @@ pub struct EventRecord {
     pub starts_at: DateTime<Utc>,
     pub status: EventStatus,
     pub max_tickets_per_user: i32,
+    pub hold_minutes: i32,
+    pub offer_minutes: i32,
     pub tiers: Vec<TierRecord>,
 }
 
@@ -74,6 +76,8 @@ pub(crate) struct EventRow {
     starts_at: DateTime<Utc>,
     status: String,
     max_tickets_per_user: i32,
+    hold_minutes: i32,
+    offer_minutes: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +196,8 @@ pub(crate) async fn with_tiers(
                 starts_at: row.starts_at,
                 status,
                 max_tickets_per_user: row.max_tickets_per_user,
+                hold_minutes: row.hold_minutes,
+                offer_minutes: row.offer_minutes,
             })
         })
         .collect()

@@ -6,7 +6,7 @@ mod reset;
 
 pub use reset::{DemoEvent, ResetOutcome, ResetScope, demo_events, reset};
 
-use booking_domain::organizing::{NewEvent, NewTier};
+use booking_domain::organizing::{self, NewEvent, NewTier};
 use booking_domain::{EventStatus, Role};
 use chrono::{DateTime, Days, NaiveTime, Utc};
 use diesel::prelude::*;
@@ -230,6 +230,8 @@ async fn insert_events(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Resu
             venue: event.venue.to_owned(),
             starts_at,
             max_tickets_per_user: event.max_tickets_per_user,
+            hold_minutes: organizing::DEFAULT_HOLD_MINUTES,
+            offer_minutes: organizing::DEFAULT_OFFER_MINUTES,
             tiers: event
                 .tiers
                 .iter()

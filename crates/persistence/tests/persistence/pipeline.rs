@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use booking_domain::lifecycle::Checkout;
 use booking_domain::{BookingReference, BookingRequest, BookingStatus, RawItem};
 use booking_local_db::test_db::TestDatabase;
 use booking_persistence::bookings::{BatchOutcome, CreateBookingError, Idempotency, Order};
@@ -82,6 +83,8 @@ struct Spec {
     items: Vec<(usize, i64)>,
     /// One of two keys, or none.
     key: Option<u8>,
+    /// Checks out with a hold (pending until paid) rather than instantly.
+    hold: bool,
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
@@ -89,8 +92,14 @@ fn spec() -> impl Strategy<Value = Spec> {
         0..BUYERS.len(),
         prop::collection::vec((0..7_usize, 1..=3_i64), 1..=2),
         prop::option::weighted(0.5, 0..2_u8),
+        prop::bool::weighted(0.3),
     )
-        .prop_map(|(buyer, items, key)| Spec { buyer, items, key })
+        .prop_map(|(buyer, items, key, hold)| Spec {
+            buyer,
+            items,
+            key,
+            hold,
+        })
 }
 
 fn order(spec: &Spec) -> Option<Order> {
@@ -120,6 +129,11 @@ fn order(spec: &Spec) -> Option<Order> {
         user_id: BUYERS[spec.buyer],
         request,
         idempotency,
+        checkout: if spec.hold {
+            Checkout::Hold
+        } else {
+            Checkout::Instant
+        },
     })
 }
 
@@ -129,6 +143,7 @@ enum Verdict {
     Booked {
         items: Vec<(Uuid, i32)>,
         total: i64,
+        status: BookingStatus,
     },
     /// The booking request number `n` made.
     Replays(usize),
@@ -154,6 +169,7 @@ fn verdicts(
                         .map(|item| (item.tier_id, item.quantity))
                         .collect(),
                     total: created.booking.total_cents,
+                    status: created.booking.status,
                 }
             }
             Err(refusal) => Verdict::Refused(refusal),
@@ -170,15 +186,9 @@ fn reference() -> BookingReference {
 }
 
 async fn batch(conn: &mut AsyncPgConnection, orders: &[Order]) -> BatchOutcome {
-    booking_persistence::bookings::create_batch(
-        conn,
-        orders,
-        BookingStatus::Confirmed,
-        Utc::now(),
-        reference,
-    )
-    .await
-    .expect("the batch commits")
+    booking_persistence::bookings::create_batch(conn, orders, false, Utc::now(), reference)
+        .await
+        .expect("the batch commits")
 }
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
@@ -246,6 +256,7 @@ fn spec_of(buyer: usize, items: &[(usize, i64)], key: Option<u8>) -> Spec {
         buyer,
         items: items.to_vec(),
         key,
+        hold: false,
     }
 }
 
@@ -257,19 +268,22 @@ async fn a_mix_meeting_every_rule_agrees_alone_and_batched() {
         spec_of(0, &[(0, 2), (1, 1)], Some(0)), // books two tiers of one event
         spec_of(0, &[(0, 2), (1, 1)], Some(0)), // the same key and body: a replay
         spec_of(0, &[(0, 1)], Some(0)),         // the same key, another body
-        spec_of(0, &[(2, 1)], None),            // books the second event
-        spec_of(1, &[(1, 2)], None),            // one left of two: sold out
-        spec_of(1, &[(0, 2), (2, 2)], None),    // books a cart across events
-        spec_of(1, &[(5, 1)], None),            // eventId of the one-tier event: over 2
-        spec_of(2, &[(4, 1)], None),            // eventId of an event with two tiers
-        spec_of(2, &[(3, 1)], None),            // a draft
-        spec_of(2, &[(6, 1)], None),            // eventId of the draft
+        Spec {
+            hold: true, // holds the second event, pending until paid
+            ..spec_of(0, &[(2, 1)], None)
+        },
+        spec_of(1, &[(1, 2)], None),         // one left of two: sold out
+        spec_of(1, &[(0, 2), (2, 2)], None), // books a cart across events
+        spec_of(1, &[(5, 1)], None),         // eventId of the one-tier event: over 2
+        spec_of(2, &[(4, 1)], None),         // eventId of an event with two tiers
+        spec_of(2, &[(3, 1)], None),         // a draft
+        spec_of(2, &[(6, 1)], None),         // eventId of the draft
     ];
     let verdicts = lone_and_batched_agree(specs).await;
     let kinds: Vec<String> = verdicts
         .iter()
         .map(|verdict| match verdict {
-            Verdict::Booked { .. } => "booked".to_owned(),
+            Verdict::Booked { status, .. } => format!("booked {}", status.as_str()),
             Verdict::Replays(n) => format!("replays {n}"),
             Verdict::Refused(CreateBookingError::Rejected(rejection)) => format!("{rejection:?}")
                 .split([' ', '(', '{'])
@@ -286,12 +300,12 @@ async fn a_mix_meeting_every_rule_agrees_alone_and_batched() {
     assert_eq!(
         kinds,
         [
-            "booked",
+            "booked confirmed",
             "replays 0",
             "IdempotencyKeyReused",
-            "booked",
+            "booked pending",
             "InsufficientTickets",
-            "booked",
+            "booked confirmed",
             "TicketLimitExceeded",
             "Unresolved",
             "EventNotBookable",

@@ -155,7 +155,7 @@ async fn a_booking_item_names_the_same_buyer_as_its_booking() {
         .batch_execute(
             "WITH b AS (\
                  INSERT INTO bookings (reference, user_id, status, total_cents, currency) \
-                 SELECT 'BK-AAAAAA', id, 'pending', 1000, 'USD' FROM users \
+                 SELECT 'BK-AAAAAA', id, 'confirmed', 1000, 'USD' FROM users \
                   WHERE email = 'alice@example.com' RETURNING id) \
              INSERT INTO booking_items (booking_id, user_id, tier_id, event_id, quantity, unit_price_cents) \
              SELECT b.id, (SELECT id FROM users WHERE email = 'bob@example.com'), t.id, t.event_id, 1, 1000 \
@@ -273,12 +273,13 @@ async fn a_taken_booking_reference_is_drawn_again_and_nothing_is_booked_twice() 
         user_id: ids.user_id,
         request,
         idempotency: None,
+        checkout: booking_domain::lifecycle::Checkout::Hold,
     };
     let book = async |conn: &mut AsyncPgConnection| {
         let outcome = booking_persistence::bookings::create_batch(
             conn,
             std::slice::from_ref(&order),
-            booking_domain::BookingStatus::Pending,
+            false,
             Utc::now(),
             taken_then_fresh,
         )

@@ -34,6 +34,8 @@ fn request(event: NewEvent) -> CreateEventRequest {
         venue: event.venue,
         starts_at: event.starts_at,
         max_tickets_per_user: Some(i64::from(event.max_tickets_per_user)),
+        hold_minutes: Some(i64::from(event.hold_minutes)),
+        offer_minutes: Some(i64::from(event.offer_minutes)),
         tiers: event
             .tiers
             .into_iter()

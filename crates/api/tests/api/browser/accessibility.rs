@@ -41,7 +41,7 @@ async fn every_page_passes_an_axe_core_audit_signed_out_and_as_a_buyer() {
 
     // Every route of the router, as a signed-out visitor opening it by its address sees
     // it: the protected ones as the sign-in page they send the visitor to.
-    let values = demo_parameters(&app).await;
+    let values = demo_parameters(&app, "charlie@example.com").await;
     for route in app_routes() {
         let address = route.address(&values);
         let landing = expected_landing(&route, Visitor::SignedOut);
@@ -69,6 +69,29 @@ async fn every_page_passes_an_axe_core_audit_signed_out_and_as_a_buyer() {
     browser.wait_for_heading("Your cart").await;
     audit_both_widths(&browser, "buyer cart", &mut failures, &mut rules).await;
     browser.click_button("Checkout").await;
+    browser.wait_for_heading("Checkout").await;
+    browser
+        .wait_for_text(
+            ".hold-countdown",
+            "Held for you",
+            super::harness::UI_TIMEOUT,
+        )
+        .await;
+    audit_both_widths(&browser, "buyer checkout", &mut failures, &mut rules).await;
+    browser.nav_link("My bookings").await.click().await.unwrap();
+    browser.wait_for_heading("My bookings").await;
+    browser
+        .wait_for_text(".booking-hold", "Held for you", super::harness::UI_TIMEOUT)
+        .await;
+    audit_both_widths(
+        &browser,
+        "buyer My bookings with a hold",
+        &mut failures,
+        &mut rules,
+    )
+    .await;
+    browser.click_link("Complete payment").await;
+    browser.pay_with_card(super::harness::APPROVING_CARD).await;
     browser.wait_for_heading("My bookings").await;
     browser.wait_for_toast("Booked!").await;
     audit_both_widths(&browser, "buyer My bookings", &mut failures, &mut rules).await;
@@ -80,7 +103,7 @@ async fn every_page_passes_an_axe_core_audit_signed_out_and_as_a_buyer() {
         )
         .await;
     audit_both_widths(&browser, "buyer cancel dialog", &mut failures, &mut rules).await;
-    pages += 4;
+    pages += 6;
 
     eprintln!(
         "axe-core: {pages} pages and states audited at 375 and 1280 px, up to {rules} rules \

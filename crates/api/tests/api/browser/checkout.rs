@@ -73,6 +73,7 @@ async fn checkout_clicked_twice_quickly_books_once() {
         .await
         .unwrap();
 
+    browser.pay_with_card(super::harness::APPROVING_CARD).await;
     browser
         .wait_for_toast("Booked! Your reference is BK-")
         .await;

@@ -34,6 +34,10 @@ use crate::helpers::{PASSWORD, TestApp, spawn_app_with};
 /// bounds (live updates within 2 s) are asserted as times; this is a give-up limit.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The simulated gateway's test cards (`domain::card`): approved, and declined.
+pub const APPROVING_CARD: &str = "4242424242424242";
+pub const DECLINING_CARD: &str = "4000000000000002";
+
 /// Height of every window; only the width varies between layouts.
 const WINDOW_HEIGHT: u32 = 900;
 
@@ -610,6 +614,28 @@ impl Browser {
             first_enabled(buttons).await
         })
         .await
+    }
+
+    /// On the checkout page a hold leads to: types the card `number` (with a future
+    /// expiry and any code) and clicks "Pay $…".
+    pub async fn pay_with_card(&self, number: &str) {
+        self.wait_for_heading("Checkout").await;
+        self.fill("Card number", number).await;
+        self.fill("Expiry (MM/YY)", "12/34").await;
+        self.fill("Security code", "123").await;
+        let pay = self
+            .eventually("the button \"Pay $…\"", UI_TIMEOUT, async || {
+                let buttons = self
+                    .driver
+                    .find_all(By::XPath(
+                        "//button[starts-with(normalize-space(), 'Pay ')]",
+                    ))
+                    .await
+                    .ok()?;
+                first_enabled(buttons).await
+            })
+            .await;
+        self.click(&pay, "the button \"Pay $…\"").await;
     }
 
     pub async fn click_button(&self, text: &str) {

@@ -77,6 +77,7 @@ async fn a_visitor_registers_books_two_tiers_and_cancels_getting_the_tickets_bac
 
     // Check out: a toast with the reference, then My bookings.
     browser.click_button("Checkout").await;
+    browser.pay_with_card(super::harness::APPROVING_CARD).await;
     let toast = browser
         .wait_for_toast("Booked! Your reference is BK-")
         .await;

@@ -55,7 +55,9 @@ async fn a_sale_in_one_browser_shows_sold_out_in_another_within_two_seconds() {
     );
     bob.screenshot("events-sold-out-live").await;
 
+    alice.pay_with_card(super::harness::APPROVING_CARD).await;
     alice.wait_for_toast("Booked! Your reference is BK-").await;
+    alice.nav_link("Events").await.click().await.unwrap();
     // Her own card says she has one, or just that none are left: both are true.
     alice
         .wait_for_card(CONCERT, "Sold out", &["Booked", "Sold out"], UI_TIMEOUT)

@@ -15,6 +15,7 @@ mod deep_links;
 mod delivery;
 mod dev_reload;
 mod harness;
+mod holds;
 mod journey;
 mod layout;
 mod live;

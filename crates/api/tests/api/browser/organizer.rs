@@ -180,6 +180,7 @@ async fn an_organizer_creates_publishes_sells_and_cancels_an_event_in_the_browse
     buyer.nav_link("Cart").await.click().await.unwrap();
     buyer.wait_for_heading("Your cart").await;
     buyer.click_button("Checkout").await;
+    buyer.pay_with_card(super::harness::APPROVING_CARD).await;
     let toast = buyer.wait_for_toast("Booked! Your reference is BK-").await;
     let reference = toast
         .split_whitespace()
@@ -394,6 +395,7 @@ async fn an_organizer_sees_a_buyers_sale_within_two_seconds_without_a_reload() {
 
     buyer.sign_in("bob@example.com", "Bob Baker").await;
     buyer.click_on_card(CONCERT, "Book").await;
+    buyer.pay_with_card(super::harness::APPROVING_CARD).await;
     buyer.wait_for_toast("Booked! Your reference is BK-").await;
     let tier = app.tier(CONCERT, "General Admission").await;
     assert_eq!(tier.remaining, 1);

@@ -78,10 +78,28 @@ impl AppRoute {
     }
 }
 
-/// Demo values for the routes' parameters: the festival, which the demo organizer runs.
-pub async fn demo_parameters(app: &WebApp) -> HashMap<&'static str, String> {
+/// Demo values for the routes' parameters: the festival, which the demo organizer runs,
+/// and a hold of one festival ticket that `booker` (a seeded account) made, for the
+/// checkout page: a booking is only ever shown to its own buyer.
+pub async fn demo_parameters(app: &WebApp, booker: &str) -> HashMap<&'static str, String> {
     let festival = app.event("Summer Open Air Festival").await;
-    HashMap::from([("id", festival.id.to_string())])
+    let signed_in: booking_dto::AuthResponse = app
+        .login(booker, booking_persistence::seed::SEED_PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("the seeded account signs in");
+    let tier = &festival.tiers[0];
+    let hold = app
+        .held(
+            &signed_in.access_token,
+            &serde_json::json!([{ "tierId": tier.id, "quantity": 1 }]),
+        )
+        .await;
+    HashMap::from([
+        ("id", festival.id.to_string()),
+        ("booking", hold.id.to_string()),
+    ])
 }
 
 /// Every route the app's router knows: each `path!("...")` in `frontend/src/app.rs`, and

@@ -66,6 +66,12 @@ pub(super) fn DetailsForm(current: RwSignal<Event>) -> impl IntoView {
             if raw.max_tickets_per_user == Some(i64::from(event.max_tickets_per_user)) {
                 raw.max_tickets_per_user = None;
             }
+            if raw.hold_minutes == Some(i64::from(event.hold_minutes)) {
+                raw.hold_minutes = None;
+            }
+            if raw.offer_minutes == Some(i64::from(event.offer_minutes)) {
+                raw.offer_minutes = None;
+            }
         });
         let checked = EventChanges::parse(&raw, chrono::Utc::now());
         if let Some(changes) = errors.accept(local, checked) {
@@ -79,6 +85,8 @@ pub(super) fn DetailsForm(current: RwSignal<Event>) -> impl IntoView {
                 venue: changes.venue,
                 starts_at: changes.starts_at,
                 max_tickets_per_user: changes.max_tickets_per_user.map(i64::from),
+                hold_minutes: changes.hold_minutes.map(i64::from),
+                offer_minutes: changes.offer_minutes.map(i64::from),
             });
         }
     };

@@ -1,0 +1,2 @@
+DROP TABLE check_in_scans;
+DROP TABLE check_ins;
