@@ -81,11 +81,11 @@ pgbench_run() {
 }
 buyers=$((clients * 40))
 psql -q "$db_url" -v buyers=$buyers -f "$root/bench/pgbench-setup.sql"
-say "1/8 pgbench: the per-request booking transaction, hot event, $clients clients, ${seconds}s"
+say "1/9 pgbench: the per-request booking transaction, hot event, $clients clients, ${seconds}s"
 pgbench_run pgbench booking.pgbench "$clients" count=0 clients="$clients"
 # A batch as large as the clients can make it: each client has one request in flight.
 batch=$clients
-say "2/8 pgbench: one batch of $batch bookings per transaction, 1 client (a tier's batches run one at a time), ${seconds}s"
+say "2/9 pgbench: one batch of $batch bookings per transaction, 1 client (a tier's batches run one at a time), ${seconds}s"
 pgbench_run batched booking-batch.pgbench 1 count=0 batch="$batch" buyers="$buyers"
 pgbench_oversold=$(psql -At "$db_url" -c "
     SELECT count(*) FROM ticket_tiers t
@@ -104,15 +104,21 @@ storm() {
     jq -r '"\(.bookings) bookings, \(.bookingsPerS)/s, p99 \(.latency.p99Ms) ms, invariant holds: \(.conservation.holds)"' \
         "$work/$label.json" >&2
 }
-say "3/8 storm: hot event, $clients clients, ${seconds}s"
+say "3/9 storm: hot event, $clients clients, ${seconds}s"
 # A buyer books 100 tickets of an event at most: register plenty before the clock starts.
 storm hot --events 1 --tickets 1000000 --buyers $((clients * 20))
-say "4/8 storm: hot event, checkout holds (nobody pays during the run), $clients clients, ${seconds}s"
+say "4/9 storm: hot event, checkout holds (nobody pays during the run), $clients clients, ${seconds}s"
 storm holds --events 1 --tickets 1000000 --buyers $((clients * 20)) --hold
-say "5/8 storm: spread over $spread events, $clients clients, ${seconds}s"
+say "5/9 door: $clients door staff scanning 5,000 distinct tickets in"
+settle_database
+"$bin/booking-load" --base-url "$base" --json door --clients "$clients" --tickets 5000 \
+    >"$work/door.json" || true
+jq -r '"\(.scans) scans, \(.scansPerS)/s, p99 \(.latency.p99Ms) ms, checked in \(.checkedIn)"' \
+    "$work/door.json" >&2
+say "6/9 storm: spread over $spread events, $clients clients, ${seconds}s"
 storm spread --events "$spread" --tickets 100000
 
-say "6/8 storm: hot event, batching off (BOOKING_BATCH_MAX=0: the path a multi-tier booking takes), $clients clients, ${seconds}s"
+say "7/9 storm: hot event, batching off (BOOKING_BATCH_MAX=0: the path a multi-tier booking takes), $clients clients, ${seconds}s"
 stop_server
 BOOKING_BATCH_MAX=0 start_server
 storm unbatched --events 1 --tickets 1000000 --buyers $((clients * 20))
@@ -121,11 +127,11 @@ start_server
 
 # ---------------------------------------------------------------- 4, 5. oha
 hot_event=$(jq -r '.eventIds[0]' "$work/hot.json")
-say "7/8 oha: GET /api/v1/events/{id}, $clients connections, ${seconds}s"
+say "8/9 oha: GET /api/v1/events/{id}, $clients connections, ${seconds}s"
 oha -z "${seconds}s" -c "$clients" --no-tui --output-format json \
     "$base/api/v1/events/$hot_event" >"$work/oha-read.json"
 
-say "8/8 oha: POST /api/v1/bookings, one buyer over the $spread spread events"
+say "9/9 oha: POST /api/v1/bookings, one buyer over the $spread spread events"
 token=$(curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
     -d "{\"email\":\"oha-$(date +%s)@load.example.com\",\"password\":\"LoadTest123\",\"name\":\"oha buyer\"}" \
     | jq -r .accessToken)

@@ -3,10 +3,10 @@
 //! retry.
 
 use booking_dto::{
-    AuthResponse, Booking, BookingListParams, BookingStatus, CreateBookingRequest,
-    CreateEventRequest, ErrorCode, Event, EventListParams, FieldProblem, LoginRequest,
-    OrganizerEvent, Page, PayRequest, Problem, RegisterRequest, Tier, TierRequest,
-    UpdateEventRequest, UpdateTierRequest,
+    AuthResponse, Booking, BookingListParams, BookingStatus, CheckIn, CheckInRequest,
+    CheckInSummary, CreateBookingRequest, CreateEventRequest, ErrorCode, Event, EventListParams,
+    FieldProblem, LoginRequest, OrganizerEvent, Page, PayRequest, Problem, RegisterRequest, Tier,
+    TierRequest, UpdateEventRequest, UpdateTierRequest,
 };
 use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
@@ -68,6 +68,14 @@ impl ApiError {
     }
 
     /// The tier and the event the problem is about, when it names them.
+    /// When a ticket refused as already checked in was first admitted.
+    pub fn checked_in_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Self::Problem { problem, .. } => problem.checked_in_at,
+            _ => None,
+        }
+    }
+
     pub fn about(&self) -> (Option<Uuid>, Option<Uuid>) {
         match self {
             Self::Problem { problem, .. } => (problem.tier_id, problem.event_id),
@@ -284,6 +292,20 @@ pub async fn booking(session: Session, id: Uuid) -> Result<Booking, ApiError> {
 pub async fn pay(session: Session, id: Uuid, body: &PayRequest) -> Result<Booking, ApiError> {
     let path = format!("/bookings/{id}/pay");
     read(call(session, Method::POST, &path, Some(body)).await?).await
+}
+
+/// Scans `code` in at the door of `event`.
+pub async fn check_in(session: Session, event: Uuid, code: &str) -> Result<CheckIn, ApiError> {
+    let body = CheckInRequest {
+        code: code.to_owned(),
+    };
+    let path = format!("/events/{event}/check-ins");
+    read(call(session, Method::POST, &path, Some(&body)).await?).await
+}
+
+pub async fn check_in_summary(session: Session, event: Uuid) -> Result<CheckInSummary, ApiError> {
+    let path = format!("/events/{event}/check-ins/summary");
+    read(call(session, Method::GET, &path, NONE).await?).await
 }
 
 pub async fn cancel_booking(session: Session, id: Uuid) -> Result<Booking, ApiError> {

@@ -61,6 +61,10 @@ pub fn App() -> impl IntoView {
                         path=path!("/organizer/events/:id")
                         view=|| view! { <OrganizerArea page=OrganizerView::ManageEvent/> }
                     />
+                    <Route
+                        path=path!("/organizer/events/:id/door")
+                        view=|| view! { <OrganizerArea page=OrganizerView::Door/> }
+                    />
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                 </Routes>

@@ -15,6 +15,12 @@ pub fn money(cents: i64, currency: &str) -> String {
     }
 }
 
+/// `1500` → `1,500`: a count as people read it.
+pub fn count(value: i64) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    format!("{sign}{}", group_thousands(value.unsigned_abs()))
+}
+
 /// `123456789` → `1,234,567.89`: an amount without its currency or sign.
 pub fn amount(cents: i64) -> String {
     let abs = cents.unsigned_abs();
@@ -91,6 +97,62 @@ pub fn when_at(instant: DateTime<Utc>, offset_seconds_east: i32) -> String {
         .to_string()
 }
 
+/// An iCalendar file (RFC 5545) of one event, for "Add to calendar". Its end is not
+/// known, so it has none: calendars show it at its start.
+pub fn ics(
+    uid: &str,
+    title: &str,
+    venue: &str,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> String {
+    let stamp = |at: DateTime<Utc>| at.format("%Y%m%dT%H%M%SZ").to_string();
+    let lines = [
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        "PRODID:-//Booking//Tickets//EN".to_owned(),
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:{uid}"),
+        format!("DTSTAMP:{}", stamp(now)),
+        format!("DTSTART:{}", stamp(starts_at)),
+        format!("SUMMARY:{}", ics_text(title)),
+        format!("LOCATION:{}", ics_text(venue)),
+        "END:VEVENT".to_owned(),
+        "END:VCALENDAR".to_owned(),
+    ];
+    lines
+        .iter()
+        .map(|line| fold(line))
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        + "\r\n"
+}
+
+/// Text as iCalendar escapes it.
+fn ics_text(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+        .replace('\r', "")
+}
+
+/// Lines longer than 75 octets continue on the next, after a space; never inside a
+/// character.
+fn fold(line: &str) -> String {
+    let mut folded = String::with_capacity(line.len() + line.len() / 74 * 3);
+    let mut width = 0;
+    for c in line.chars() {
+        if width + c.len_utf8() > 75 {
+            folded.push_str("\r\n ");
+            width = 1;
+        }
+        folded.push(c);
+        width += c.len_utf8();
+    }
+    folded
+}
+
 /// Time left on a hold, as a clock reads: `599` seconds → `9:59`; never negative.
 pub fn countdown(seconds_left: i64) -> String {
     let seconds = seconds_left.max(0);
@@ -154,6 +216,33 @@ impl Availability {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_event_becomes_an_icalendar_file() {
+        use chrono::TimeZone;
+        let starts = Utc.with_ymd_and_hms(2027, 3, 15, 18, 30, 0).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 12, 5, 9, 0, 0).unwrap();
+        let file = ics(
+            "e1@booking",
+            "Jazz; Blues, Soul",
+            "Harbour Hall",
+            starts,
+            now,
+        );
+        assert!(file.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+        assert!(file.contains("\r\nDTSTART:20270315T183000Z\r\n"));
+        assert!(file.contains("\r\nSUMMARY:Jazz\\; Blues\\, Soul\r\n"));
+        assert!(file.ends_with("END:VCALENDAR\r\n"));
+        let long = ics("u", &"é".repeat(60), "x", starts, now);
+        assert!(long.split("\r\n").all(|line| line.len() <= 75), "{long}");
+    }
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(312), "312");
+        assert_eq!(count(1_500), "1,500");
+        assert_eq!(count(-2_000_000), "-2,000,000");
+    }
+
     #[test]
     fn a_countdown_reads_minutes_and_padded_seconds() {
         assert_eq!(countdown(599), "9:59");

@@ -144,6 +144,7 @@ fn receive(link: &Shared, text: &str) {
             remaining,
             event_remaining,
         } => counts.apply(event_id, tier_id, remaining, event_remaining),
+        ServerMessage::CheckIns { event_id, .. } => counts.checked_in(event_id),
         ServerMessage::Error { .. } => {}
     }
 }

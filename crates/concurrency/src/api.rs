@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use booking_dto::{
-    AuthResponse, Booking, BookingItemRequest, Checkout, CreateBookingRequest, CreateEventRequest,
-    ErrorCode, Event, Health, LoginRequest, OrganizerEvent, Page, Problem, RegisterRequest,
+    AuthResponse, Booking, BookingItemRequest, CheckInRequest, CheckInSummary, Checkout,
+    CreateBookingRequest, CreateEventRequest, ErrorCode, Event, Health, LoginRequest,
+    OrganizerEvent, Page, Problem, RegisterRequest,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -48,6 +49,17 @@ fn hint(status: &StatusCode) -> &'static str {
     } else {
         ""
     }
+}
+
+/// What one scan at the door came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOutcome {
+    Answered {
+        status: u16,
+        code: Option<ErrorCode>,
+    },
+    /// No HTTP answer (connection error or timeout).
+    Failed(String),
 }
 
 /// What one booking request came to, as a load test counts it.
@@ -180,6 +192,48 @@ impl ApiClient {
     pub async fn organizer_events(&self, token: &str) -> Result<Vec<OrganizerEvent>, ApiError> {
         self.send(Method::GET, "/organizer/events", |r| r.bearer_auth(token))
             .await
+    }
+
+    /// Scans `code` in at the door of `event`; the answer and its latency.
+    pub async fn check_in(&self, token: &str, event: Uuid, code: &str) -> (ScanOutcome, Duration) {
+        let started = Instant::now();
+        let sent = self
+            .request(Method::POST, &format!("/events/{event}/check-ins"))
+            .bearer_auth(token)
+            .json(&CheckInRequest {
+                code: code.to_owned(),
+            })
+            .send()
+            .await;
+        let outcome = match sent {
+            Err(error) => ScanOutcome::Failed(error.to_string()),
+            Ok(response) if response.status().is_success() => ScanOutcome::Answered {
+                status: response.status().as_u16(),
+                code: None,
+            },
+            Ok(response) => ScanOutcome::Answered {
+                status: response.status().as_u16(),
+                code: response
+                    .json::<Problem>()
+                    .await
+                    .ok()
+                    .map(|problem| problem.code),
+            },
+        };
+        (outcome, started.elapsed())
+    }
+
+    pub async fn check_in_summary(
+        &self,
+        token: &str,
+        event: Uuid,
+    ) -> Result<CheckInSummary, ApiError> {
+        self.send(
+            Method::GET,
+            &format!("/events/{event}/check-ins/summary"),
+            |r| r.bearer_auth(token),
+        )
+        .await
     }
 
     /// Books `quantity` tickets of one tier (or holds them, with `Checkout::Hold`) and

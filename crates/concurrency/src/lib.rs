@@ -5,10 +5,12 @@
 //! - [`storm`]: C clients booking for a while; rates, latency percentiles, answers, and
 //!   the no-oversell invariant read back through the API.
 //! - [`watch`]: M WebSocket clients watching a storm; how soon each booking shows.
+//! - [`door`]: C door staff scanning distinct tickets in; scans per second.
 //! - [`report`]: the markdown of a `just bench` run, from the files it left.
 
 pub mod api;
 pub mod buyers;
+pub mod door;
 pub mod latency;
 pub mod live;
 pub mod race;

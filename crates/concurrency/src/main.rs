@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use booking_load::api::ApiClient;
+use booking_load::door::{self, DoorOptions};
 use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::report::Bench;
 use booking_load::report::live::LiveBench;
@@ -54,6 +55,10 @@ enum Command {
     /// dropped, messages per watcher. PASS when the storm passes, every watcher
     /// connected and stayed, and every booking reached every watcher.
     Ws(WsArgs),
+    /// C door staff scan distinct tickets of an event made for the run (booked before
+    /// the clock starts) until every one is in: scans per second, latency, every kind of
+    /// answer. PASS when every ticket was admitted once and nothing failed.
+    Door(DoorArgs),
     /// The markdown of a benchmark run, from the folder its script filled (pgbench
     /// output and logs, storm, ws and oha JSON, wait samples, run.json). Exit code 2
     /// when a file is missing or malformed.
@@ -73,6 +78,18 @@ enum ReportKind {
         /// The run's folder.
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+struct DoorArgs {
+    /// Door staff scanning at once, each the next ticket as soon as the last is answered.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Tickets booked before the clock starts, each scanned once.
+    #[arg(long, default_value_t = 5_000)]
+    tickets: u32,
+    #[command(flatten)]
+    organizer: OrganizerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +237,18 @@ async fn main() -> ExitCode {
         Command::Storm(args) => {
             let options = storm_options(args, !cli.json && std::io::stderr().is_terminal());
             match storm::run(&api, &options).await {
+                Ok(report) => finish(cli.json, &report, report.passed()),
+                Err(error) => cannot_run(&error),
+            }
+        }
+        Command::Door(args) => {
+            let options = DoorOptions {
+                clients: args.clients,
+                tickets: args.tickets,
+                organizer_email: args.organizer.organizer_email,
+                organizer_password: args.organizer.organizer_password,
+            };
+            match door::run(&api, &options).await {
                 Ok(report) => finish(cli.json, &report, report.passed()),
                 Err(error) => cannot_run(&error),
             }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::BookingOutcome;
+use crate::api::{BookingOutcome, ScanOutcome};
 
 /// One kind of answer: `201`, `409 InsufficientTickets`, or no HTTP answer at all.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -28,6 +28,19 @@ impl AnswerKind {
                 code: code.map(|code| format!("{code:?}")),
             },
             BookingOutcome::Failed(_) => Self {
+                status: None,
+                code: None,
+            },
+        }
+    }
+
+    pub fn of_scan(outcome: &ScanOutcome) -> Self {
+        match outcome {
+            ScanOutcome::Answered { status, code } => Self {
+                status: Some(*status),
+                code: code.map(|code| format!("{code:?}")),
+            },
+            ScanOutcome::Failed(_) => Self {
                 status: None,
                 code: None,
             },

@@ -84,6 +84,8 @@ pub enum BookingStatus {
 pub struct BookingItem {
     pub event_id: Uuid,
     pub event_title: String,
+    pub event_venue: String,
+    pub event_starts_at: DateTime<Utc>,
     pub tier_id: Uuid,
     pub tier_name: String,
     pub quantity: i32,

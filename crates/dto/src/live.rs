@@ -23,6 +23,12 @@ pub enum ServerMessage {
         remaining: i32,
         event_remaining: i64,
     },
+    /// A ticket of the event was checked in at a door: how many are in, of how many.
+    CheckIns {
+        event_id: Uuid,
+        checked_in: i64,
+        total: i64,
+    },
     /// The client sent something the server could not use; the connection stays open.
     Error { message: String },
 }

@@ -2,6 +2,7 @@
 
 pub mod auth_form;
 pub mod availability_badge;
+pub mod booking_tickets;
 pub mod card_form;
 pub mod confirm_dialog;
 pub mod event_card;
@@ -14,4 +15,5 @@ pub mod load_error;
 pub mod pagination;
 pub mod quantity_picker;
 pub mod require_auth;
+pub mod ticket_card;
 pub mod toasts;

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::actions::write_action;
 use crate::api;
+use crate::components::booking_tickets::BookingTickets;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::hold_countdown::HoldCountdown;
 use crate::components::load_error::LoadError;
@@ -289,6 +290,14 @@ fn CancelBookingDialog(
     }
 }
 
+/// A booking's tickets, in a module of their own (`wasm-split-cli` cuts it out at build
+/// time, QR code drawing included) fetched when a confirmed booking is first shown: the
+/// first visit of someone who has not booked holds none of it.
+#[lazy]
+fn tickets_view(booking: Booking) -> AnyView {
+    view! { <BookingTickets booking/> }.into_any()
+}
+
 #[component]
 fn BookingCard(booking: Booking, to_cancel: RwSignal<Option<Booking>>) -> impl IntoView {
     let heading_id = format!("booking-{}", booking.id);
@@ -317,6 +326,7 @@ fn BookingCard(booking: Booking, to_cancel: RwSignal<Option<Booking>>) -> impl I
         .collect::<Vec<_>>();
     let reference = booking.reference.clone();
     let cancellable = booking.can_cancel;
+    let tickets = booking.clone();
     let hold = booking
         .expires_at
         .filter(|_| status == BookingStatus::Pending)
@@ -338,6 +348,14 @@ fn BookingCard(booking: Booking, to_cancel: RwSignal<Option<Booking>>) -> impl I
             <ul class="booking-items">{items}</ul>
             <p class="booking-meta">"Booked " {created} " · Total " <strong>{total}</strong></p>
             {hold}
+            {(!tickets.tickets.is_empty())
+                .then(|| {
+                    view! {
+                        <Suspense fallback=|| view! { <p class="loading">"Loading your tickets…"</p> }>
+                            {Suspend::new(tickets_view(tickets))}
+                        </Suspense>
+                    }
+                })}
             {cancellable
                 .then(|| {
                     view! {

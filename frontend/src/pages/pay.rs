@@ -23,9 +23,18 @@ use crate::state::toasts::use_toasts;
 pub fn PayPage() -> impl IntoView {
     view! {
         <RequireAuth>
-            <Checkout/>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the checkout…"</p> }>
+                {Suspend::new(checkout_view())}
+            </Suspense>
         </RequireAuth>
     }
+}
+
+/// The checkout, in a module of its own (`wasm-split-cli` cuts it out at build time, the
+/// card rules included) fetched when a buyer first pays: browsing holds none of it.
+#[lazy]
+fn checkout_view() -> AnyView {
+    view! { <Checkout/> }.into_any()
 }
 
 #[component]

@@ -18,6 +18,9 @@ pub struct LiveCounts {
     /// Bumped by every update heard: pages whose figures the feed does not carry
     /// (an organizer's revenue) read them again.
     heard: RwSignal<u64>,
+    /// Per event, bumped whenever a door admits a ticket: door pages read their count
+    /// again (two doors' notices can arrive out of order; the read cannot).
+    doors: RwSignal<HashMap<Uuid, u64>>,
 }
 
 impl LiveCounts {
@@ -29,6 +32,7 @@ impl LiveCounts {
             connected: RwSignal::new(false),
             resyncs: RwSignal::new(0),
             heard: RwSignal::new(0),
+            doors: RwSignal::new(HashMap::new()),
         }
     }
 
@@ -50,6 +54,21 @@ impl LiveCounts {
             events.insert(event_id, event_remaining);
         });
         self.heard.update(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A door of `event_id` admitted a ticket.
+    pub fn checked_in(&self, event_id: Uuid) {
+        self.doors.update(|doors| {
+            let scans = doors.entry(event_id).or_default();
+            *scans = scans.wrapping_add(1);
+        });
+    }
+
+    /// Tracks check-ins at `event_id`'s doors, so a resource reading this refetches on
+    /// each.
+    pub fn check_ins(&self, event_id: Uuid) -> u64 {
+        self.doors
+            .with(|doors| doors.get(&event_id).copied().unwrap_or_default())
     }
 
     /// Tracks every update heard, so a resource reading this refetches on each.

@@ -24,7 +24,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
 use super::hub::HubHandle;
-use super::notice::{self, CHANNEL};
+use super::notice::{self, CHANNEL, DoorCount, Heard};
 use crate::metrics::LiveMetrics;
 
 /// How the listening connection shows in `pg_stat_activity`.
@@ -44,6 +44,8 @@ pub struct Bus {
     pub hub: HubHandle,
     /// Committed changes of this instance, not yet announced.
     pub pending: mpsc::UnboundedReceiver<Vec<AvailabilityChange>>,
+    /// Door counts of this instance's check-ins, not yet announced.
+    pub doors: mpsc::UnboundedReceiver<DoorCount>,
     /// Events just subscribed to whose counts the hub lacks.
     pub lookups: mpsc::UnboundedReceiver<Vec<Uuid>>,
     pub resync: Duration,
@@ -94,6 +96,7 @@ pub async fn run(mut bus: Bus) {
 enum Step {
     Heard(Result<String, DbError>),
     Publish(Option<Vec<AvailabilityChange>>),
+    Door(Option<DoorCount>),
     Lookup(Option<Vec<Uuid>>),
     Resync,
 }
@@ -113,6 +116,7 @@ impl Bus {
             let step = tokio::select! {
                 heard = listener.next() => Step::Heard(heard),
                 changes = self.pending.recv() => Step::Publish(changes),
+                door = self.doors.recv() => Step::Door(door),
                 events = self.lookups.recv() => Step::Lookup(events),
                 _ = resync.tick() => Step::Resync,
             };
@@ -120,7 +124,15 @@ impl Bus {
                 Step::Heard(payload) => self.heard(&payload?),
                 Step::Publish(Some(changes)) => self.publish(&listener, changes).await?,
                 Step::Lookup(Some(events)) => self.read_counts(&listener, &events).await?,
-                Step::Publish(None) | Step::Lookup(None) => return Ok(()),
+                // A door count lost with the connection is not sent again: the next
+                // scan's count, or the door page's own read, makes it good.
+                Step::Door(Some(door)) => {
+                    listener
+                        .notify(&[notice::encode_door(self.origin, door)])
+                        .await?;
+                    self.metrics.notices_sent.inc();
+                }
+                Step::Publish(None) | Step::Lookup(None) | Step::Door(None) => return Ok(()),
                 Step::Resync => self.catch_up(&listener).await?,
             }
         }
@@ -128,9 +140,13 @@ impl Bus {
 
     fn heard(&self, payload: &str) {
         match notice::decode(self.origin, payload) {
-            Ok(Some(changes)) => {
+            Ok(Some(Heard::Changes(changes))) => {
                 self.metrics.notices_heard.inc();
                 self.hub.publish(changes);
+            }
+            Ok(Some(Heard::Door(door))) => {
+                self.metrics.notices_heard.inc();
+                self.hub.door(door);
             }
             Ok(None) => {}
             Err(error) => {

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::notice::DoorCount;
 use crate::metrics::{DropReason, LiveMetrics};
 
 pub type ClientId = u64;
@@ -31,6 +32,7 @@ enum Command {
         id: ClientId,
     },
     Changes(Vec<AvailabilityChange>),
+    Door(DoorCount),
     Watched(oneshot::Sender<Vec<Uuid>>),
     Forget(Vec<Uuid>),
 }
@@ -62,6 +64,12 @@ impl HubHandle {
     /// Committed counts, from this instance, another one, or a resync.
     pub fn publish(&self, changes: Vec<AvailabilityChange>) {
         self.send(Command::Changes(changes));
+    }
+
+    /// A door's new count, from this instance or another one: sent at once (scans are
+    /// a person's pace, not a storm's) to the clients watching its event.
+    pub fn door(&self, door: DoorCount) {
+        self.send(Command::Door(door));
     }
 
     /// Drops what the hub keeps of `events` (they are over: their counts can never
@@ -164,6 +172,14 @@ impl Hub {
             Command::Subscribe { id, events } => self.subscribe(id, events),
             Command::Leave { id } => self.remove(id),
             Command::Changes(changes) => self.apply(changes, now),
+            Command::Door(door) => {
+                let message = super::encode(&ServerMessage::CheckIns {
+                    event_id: door.event_id,
+                    checked_in: door.checked_in,
+                    total: door.total,
+                });
+                self.fan_out(door.event_id, &[message]);
+            }
             Command::Watched(reply) => {
                 let _ = reply.send(self.watched(now));
             }
@@ -280,13 +296,19 @@ impl Hub {
             .filter_map(|tier_id| self.latest.get(tier_id))
             .map(ticket_update)
             .collect();
+        self.fan_out(event_id, &messages);
+    }
+
+    /// Hands `messages` to every client watching `event_id`; drops those that fell
+    /// behind or left.
+    fn fan_out(&mut self, event_id: Uuid, messages: &[ByteString]) {
         let mut slow = Vec::new();
         let mut gone = Vec::new();
         for (id, client) in &self.clients {
             if !client.wants(&event_id) {
                 continue;
             }
-            for message in &messages {
+            for message in messages {
                 match client.queue.try_send(message.clone()) {
                     Ok(()) => {}
                     Err(TrySendError::Full(_)) => {

@@ -12,6 +12,8 @@
 pub mod bus;
 pub mod hub;
 mod notice;
+
+pub use notice::DoorCount;
 pub mod session;
 
 use std::sync::Arc;
@@ -50,6 +52,7 @@ pub struct LiveSettings {
 pub struct Live {
     hub: HubHandle,
     outbox: mpsc::UnboundedSender<Vec<AvailabilityChange>>,
+    doors: mpsc::UnboundedSender<DoorCount>,
     next_client: Arc<AtomicU64>,
     listening: watch::Receiver<bool>,
     /// Set once the server stops: every session says goodbye.
@@ -64,12 +67,14 @@ impl Live {
         let (unknown, lookups) = mpsc::unbounded_channel();
         let hub = hub::spawn(settings.min_interval, metrics.clone(), unknown);
         let (outbox, pending) = mpsc::unbounded_channel();
+        let (doors, door_counts) = mpsc::unbounded_channel();
         let (listening_tx, listening) = watch::channel(false);
         tokio::spawn(bus::run(bus::Bus {
             pool,
             origin: Uuid::new_v4(),
             hub: hub.clone(),
             pending,
+            doors: door_counts,
             lookups,
             resync: settings.resync,
             metrics: metrics.clone(),
@@ -79,6 +84,7 @@ impl Live {
         Self {
             hub,
             outbox,
+            doors,
             next_client: Arc::new(AtomicU64::new(1)),
             listening,
             closing: Arc::new(watch::channel(false).0),
@@ -96,6 +102,13 @@ impl Live {
         self.hub.publish(changes.clone());
         // Only fails once the bus has stopped, i.e. while the process shuts down.
         let _ = self.outbox.send(changes);
+    }
+
+    /// Announces a door's new count after a check-in committed: to this instance's
+    /// clients watching the event at once, to the other instances through the bus.
+    pub fn checked_in(&self, door: DoorCount) {
+        self.hub.door(door);
+        let _ = self.doors.send(door);
     }
 
     /// Resolves once this instance listens for other instances' changes.

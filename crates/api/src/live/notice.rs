@@ -1,4 +1,5 @@
-//! The NOTIFY payload between instances: who sent it and the changes, as compact JSON.
+//! The NOTIFY payload between instances: who sent it and the changes, or a door's new
+//! count, as compact JSON.
 
 use booking_persistence::availability::AvailabilityChange;
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,35 @@ type Entry = (Uuid, Uuid, i32, i64, i64);
 #[derive(Debug, Serialize, Deserialize)]
 struct Notice {
     origin: Uuid,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     changes: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    door: Option<(Uuid, i64, i64)>,
+}
+
+/// Tickets of an event checked in, of how many, after a scan admitted one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DoorCount {
+    pub event_id: Uuid,
+    pub checked_in: i64,
+    pub total: i64,
+}
+
+/// What another instance announced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    Changes(Vec<AvailabilityChange>),
+    Door(DoorCount),
+}
+
+/// The payload that carries a door's count.
+pub fn encode_door(origin: Uuid, door: DoorCount) -> String {
+    serde_json::to_string(&Notice {
+        origin,
+        changes: Vec::new(),
+        door: Some((door.event_id, door.checked_in, door.total)),
+    })
+    .unwrap_or_default()
 }
 
 /// The payloads that carry `changes`.
@@ -26,6 +55,7 @@ pub fn encode(origin: Uuid, changes: &[AvailabilityChange]) -> Vec<String> {
         .filter_map(|chunk| {
             serde_json::to_string(&Notice {
                 origin,
+                door: None,
                 changes: chunk
                     .iter()
                     .map(|c| {
@@ -44,17 +74,21 @@ pub fn encode(origin: Uuid, changes: &[AvailabilityChange]) -> Vec<String> {
         .collect()
 }
 
-/// The changes another instance announced; `None` for this instance's own notices,
-/// which its hub already has.
-pub fn decode(
-    me: Uuid,
-    payload: &str,
-) -> Result<Option<Vec<AvailabilityChange>>, serde_json::Error> {
+/// What another instance announced; `None` for this instance's own notices, which its
+/// hub already has.
+pub fn decode(me: Uuid, payload: &str) -> Result<Option<Heard>, serde_json::Error> {
     let notice: Notice = serde_json::from_str(payload)?;
     if notice.origin == me {
         return Ok(None);
     }
-    Ok(Some(
+    if let Some((event_id, checked_in, total)) = notice.door {
+        return Ok(Some(Heard::Door(DoorCount {
+            event_id,
+            checked_in,
+            total,
+        })));
+    }
+    Ok(Some(Heard::Changes(
         notice
             .changes
             .into_iter()
@@ -68,7 +102,7 @@ pub fn decode(
                 },
             )
             .collect(),
-    ))
+    )))
 }
 
 #[cfg(test)]
@@ -94,9 +128,21 @@ mod tests {
         assert!(payloads.iter().all(|p| p.len() < 8_000), "{payloads:?}");
         let heard: Vec<_> = payloads
             .iter()
-            .flat_map(|p| decode(me, p).unwrap().unwrap())
+            .flat_map(|p| match decode(me, p).unwrap().unwrap() {
+                Heard::Changes(changes) => changes,
+                Heard::Door(door) => panic!("{door:?} in a notice of changes"),
+            })
             .collect();
         assert_eq!(heard, changes);
+        let door = DoorCount {
+            event_id: Uuid::from_bytes([3; 16]),
+            checked_in: 312,
+            total: 1_500,
+        };
+        assert_eq!(
+            decode(me, &encode_door(other, door)).unwrap(),
+            Some(Heard::Door(door))
+        );
         assert_eq!(decode(other, &payloads[0]).unwrap(), None);
         assert!(decode(me, "not json").is_err());
     }

@@ -312,6 +312,8 @@ pub fn to_dto(booking: &BookingRecord, codes: &TicketCodes) -> Booking {
             .map(|item| BookingItem {
                 event_id: item.event_id,
                 event_title: item.event_title.clone(),
+                event_venue: item.event_venue.clone(),
+                event_starts_at: item.event_starts_at,
                 tier_id: item.tier_id,
                 tier_name: item.tier_name.clone(),
                 quantity: item.quantity,

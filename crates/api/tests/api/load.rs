@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use booking_load::api::ApiClient;
+use booking_load::door::{self, DoorOptions};
 use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::storm::{self, Stop, StormOptions};
 use booking_load::watch::{self, WatchOptions};
@@ -307,6 +308,46 @@ async fn watchers_of_a_storm_see_every_booking_and_none_is_lost() {
     assert_eq!(
         serde_json::from_str::<watch::WatchReport>(&json).unwrap(),
         report
+    );
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn the_door_load_admits_every_ticket_once_and_a_storm_of_holds_keeps_the_invariant() {
+    let (app, api) = seeded_app().await;
+    let door = door::run(
+        &api,
+        &DoorOptions {
+            clients: 8,
+            tickets: 150,
+            organizer_email: "organizer@example.com".into(),
+            organizer_password: SEED_PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(door.passed(), "{door}");
+    assert_eq!((door.scans, door.checked_in), (150, 150));
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM check_ins").await,
+        150
+    );
+
+    let holds = storm::run(
+        &api,
+        &StormOptions {
+            hold: true,
+            ..storm_options(8, Stop::Requests(200), 1, 150)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(holds.passed(), "{holds}");
+    assert_eq!(holds.bookings, 150);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM bookings WHERE status = 'pending'")
+            .await,
+        150
     );
     app.assert_conservation().await;
 }

@@ -238,6 +238,15 @@ pub fn read_json<T: DeserializeOwned>(dir: &Path, file: &str) -> Result<T, Input
     serde_json::from_str(&text).map_err(|source| InputError::Json { path, source })
 }
 
+/// `file` when the run left it: runs from before a step existed lack its file.
+pub fn read_optional<T: DeserializeOwned>(dir: &Path, file: &str) -> Result<Option<T>, InputError> {
+    if dir.join(file).exists() {
+        read_json(dir, file).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 fn read_text(path: &Path) -> Result<String, InputError> {
     fs::read_to_string(path).map_err(|source| InputError::Read {
         path: path.to_path_buf(),

@@ -8,7 +8,8 @@ pub mod live;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use self::inputs::{InputError, OhaRun, PgbenchRun, RunInfo, read_json, read_waits};
+use self::inputs::{InputError, OhaRun, PgbenchRun, RunInfo, read_json, read_optional, read_waits};
+use crate::door::DoorReport;
 use crate::storm::StormReport;
 
 /// The bench's targets (README, "Benchmark").
@@ -28,6 +29,8 @@ pub struct Bench {
     pub hot: StormReport,
     /// The hot storm checking out with holds; absent from runs before holds existed.
     pub holds: Option<StormReport>,
+    /// Door staff scanning distinct tickets; absent from runs before the door existed.
+    pub door: Option<DoorReport>,
     pub spread: StormReport,
     pub unbatched: StormReport,
     pub oha_read: OhaRun,
@@ -56,11 +59,8 @@ impl Bench {
             pgbench: PgbenchRun::read(dir, "pgbench")?,
             batched: PgbenchRun::read(dir, "batched")?,
             hot: read_json(dir, "hot.json")?,
-            holds: dir
-                .join("holds.json")
-                .exists()
-                .then(|| read_json(dir, "holds.json"))
-                .transpose()?,
+            holds: read_optional(dir, "holds.json")?,
+            door: read_optional(dir, "door.json")?,
             spread: read_json(dir, "spread.json")?,
             unbatched: read_json(dir, "unbatched.json")?,
             oha_read: read_json(dir, "oha-read.json")?,
@@ -127,7 +127,8 @@ impl Bench {
         let holds = self
             .holds
             .iter()
-            .map(|holds| storm_row("booking-load storm --hold, hot event (holds/s)", holds));
+            .map(|holds| storm_row("booking-load storm --hold, hot event (holds/s)", holds))
+            .chain(self.door.iter().map(door_row));
         let rest = [
             storm_row(
                 &format!("booking-load storm, {} events", info.spread_events),
@@ -237,6 +238,36 @@ fn storm_row(name: &str, run: &StormReport) -> Vec<String> {
         run.refused().to_string(),
         run.server_errors.to_string(),
         run.conservation.oversold.to_string(),
+    ]
+}
+
+/// Scans per second in the bookings/s column: distinct tickets admitted.
+fn door_row(run: &DoorReport) -> Vec<String> {
+    let latency = run.latency;
+    let not_admitted: u64 = run
+        .answers
+        .iter()
+        .filter(|entry| entry.kind.status != Some(200))
+        .map(|entry| entry.count)
+        .sum();
+    let server_errors: u64 = run
+        .answers
+        .iter()
+        .filter(|entry| entry.kind.is_server_error())
+        .map(|entry| entry.count)
+        .sum();
+    vec![
+        format!("booking-load door, {} tickets (scans/s)", run.tickets),
+        run.clients.to_string(),
+        two(run.scans_per_s),
+        two(run.scans_per_s),
+        two(latency.mean_ms),
+        two(latency.p50_ms),
+        two(latency.p99_ms),
+        two(ratio(latency.p99_ms, latency.mean_ms)),
+        not_admitted.to_string(),
+        server_errors.to_string(),
+        "-".to_owned(),
     ]
 }
 

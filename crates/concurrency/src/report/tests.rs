@@ -104,6 +104,22 @@ fn a_hold_storm_gets_its_row_and_a_run_from_before_holds_reads_without_one() {
 }
 
 #[test]
+fn a_door_run_gets_its_row() {
+    let dir = run_folder();
+    fs::write(
+        dir.path().join("door.json"),
+        r#"{"clients":64,"tickets":5000,"eventId":"00000000-0000-0000-0000-000000000000",
+            "elapsedS":2.0,"scans":5000,"scansPerS":2500.0,
+            "latency":{"count":5000,"meanMs":20.0,"p50Ms":18.0,"p95Ms":30.0,"p99Ms":40.0,"maxMs":50.0},
+            "answers":[{"status":200,"code":null,"count":5000}],"checkedIn":5000}"#,
+    )
+    .unwrap();
+    let markdown = Bench::read(dir.path()).unwrap().markdown();
+    let row = "| booking-load door, 5000 tickets (scans/s) | 64 | 2500.00 | 2500.00 | 20.00 | 18.00 | 40.00 | 2.00 | 0 | 0 | - |";
+    assert!(markdown.contains(row), "{markdown}");
+}
+
+#[test]
 fn a_missing_file_is_named() {
     let dir = run_folder();
     fs::remove_file(dir.path().join("spread.json")).unwrap();

@@ -24,10 +24,12 @@ use uuid::Uuid;
 use crate::error::DbError;
 use crate::schema::{booking_items, bookings, check_ins, events, ticket_tiers, users};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct BookingItemRecord {
     pub event_id: Uuid,
     pub event_title: String,
+    pub event_venue: String,
+    pub event_starts_at: DateTime<Utc>,
     pub tier_id: Uuid,
     pub tier_name: String,
     pub quantity: i32,
@@ -82,19 +84,23 @@ async fn with_items(
     rows: Vec<BookingRow>,
 ) -> Result<Vec<BookingRecord>, DbError> {
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let items: Vec<(Uuid, Uuid, String, Uuid, String, i32, i64)> = booking_items::table
+    let items: Vec<(Uuid, BookingItemRecord)> = booking_items::table
         .inner_join(ticket_tiers::table)
         .inner_join(events::table.on(events::id.eq(booking_items::event_id)))
         .filter(booking_items::booking_id.eq_any(&ids))
         .order((events::title, ticket_tiers::position))
         .select((
             booking_items::booking_id,
-            booking_items::event_id,
-            events::title,
-            booking_items::tier_id,
-            ticket_tiers::name,
-            booking_items::quantity,
-            booking_items::unit_price_cents,
+            (
+                booking_items::event_id,
+                events::title,
+                events::venue,
+                events::starts_at,
+                booking_items::tier_id,
+                ticket_tiers::name,
+                booking_items::quantity,
+                booking_items::unit_price_cents,
+            ),
         ))
         .load(conn)
         .await?;
@@ -131,14 +137,7 @@ async fn with_items(
                 items: items
                     .iter()
                     .filter(|item| item.0 == row.id)
-                    .map(|item| BookingItemRecord {
-                        event_id: item.1,
-                        event_title: item.2.clone(),
-                        tier_id: item.3,
-                        tier_name: item.4.clone(),
-                        quantity: item.5,
-                        unit_price_cents: item.6,
-                    })
+                    .map(|item| item.1.clone())
                     .collect(),
                 id: row.id,
                 reference: row.reference,

@@ -207,6 +207,8 @@ struct TierInfo {
     tier_name: String,
     position: i32,
     event_title: String,
+    event_venue: String,
+    event_starts_at: DateTime<Utc>,
 }
 
 /// What a new booking shows, read before any tier lock: its tiers' and events' names, and
@@ -256,6 +258,8 @@ async fn read_under_buyer_locks(
                 ticket_tiers::name,
                 ticket_tiers::position,
                 events::title,
+                events::venue,
+                events::starts_at,
             ))
             .load::<TierInfo>(&mut pipe),
         super::holdings::held(pipe, orders),
@@ -499,6 +503,10 @@ fn record(
                     event_title: info
                         .map(|info| info.event_title.clone())
                         .unwrap_or_default(),
+                    event_venue: info
+                        .map(|info| info.event_venue.clone())
+                        .unwrap_or_default(),
+                    event_starts_at: info.map_or(now, |info| info.event_starts_at),
                     tier_id: item.tier_id,
                     tier_name: info.map(|info| info.tier_name.clone()).unwrap_or_default(),
                     quantity: quantity_of(item.quantity),

@@ -1,6 +1,7 @@
-//! The organizer's area: their events with live sales, a form for a new event, and one
-//! event's page where it is edited, published, cancelled or deleted.
+//! The organizer's area: their events with live sales, a form for a new event, one
+//! event's page where it is edited, published, cancelled or deleted, and its door.
 
+pub mod door;
 pub mod events;
 pub mod manage;
 pub mod new_event;
@@ -17,6 +18,7 @@ pub enum OrganizerView {
     Events,
     NewEvent,
     ManageEvent,
+    Door,
 }
 
 /// The area's pages, in a module of their own (`wasm-split-cli` cuts it out at build
@@ -28,6 +30,7 @@ fn organizer_view(page: OrganizerView) -> AnyView {
         OrganizerView::Events => view! { <events::OrganizerPage/> }.into_any(),
         OrganizerView::NewEvent => view! { <new_event::NewEventPage/> }.into_any(),
         OrganizerView::ManageEvent => view! { <manage::ManageEventPage/> }.into_any(),
+        OrganizerView::Door => view! { <door::DoorPage/> }.into_any(),
     }
 }
 

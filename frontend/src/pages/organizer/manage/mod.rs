@@ -109,6 +109,7 @@ fn EventManager(event: Event) -> impl IntoView {
             <span class=move || status_label(status.get()).1>{move || status_label(status.get()).0}</span>
         </header>
         <p class="event-meta">{move || meta.get()}</p>
+        <p><a class="button button-quiet" href=format!("/organizer/events/{id}/door")>"Door: check tickets in"</a></p>
         <EventActions current/>
 
         <section class="manage-section" aria-labelledby="tickets-heading">
