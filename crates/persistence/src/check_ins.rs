@@ -182,7 +182,7 @@ pub async fn summary(
     Ok(diesel::sql_query(
         "SELECT t.id AS tier_id, t.name AS tier_name, \
                 (SELECT count(*) FROM check_ins c JOIN bookings b ON b.id = c.booking_id \
-                  WHERE c.tier_id = t.id AND b.status = $2) AS checked_in, \
+                  WHERE c.event_id = $1 AND c.tier_id = t.id AND b.status = $2) AS checked_in, \
                 COALESCE((SELECT sum(bi.quantity) FROM booking_items bi \
                             JOIN bookings b ON b.id = bi.booking_id \
                            WHERE bi.tier_id = t.id AND b.status = $2), 0)::bigint AS total \

@@ -10,10 +10,10 @@
 //!   a lost connection and periodically.
 
 pub mod bus;
+mod doors;
 pub mod hub;
 mod notice;
 
-pub use notice::DoorCount;
 pub mod session;
 
 use std::sync::Arc;
@@ -47,12 +47,18 @@ pub struct LiveSettings {
     pub resync: Duration,
 }
 
+/// How often an event's door count is read and sent at most: a person at a door sees a
+/// change at once, and 64 doors scanning flat out cost four reads a second, not one per
+/// scan.
+const DOOR_COUNT_EVERY: Duration = Duration::from_millis(250);
+
 /// The handle handlers and sessions use; cheap to clone.
 #[derive(Clone)]
 pub struct Live {
     hub: HubHandle,
     outbox: mpsc::UnboundedSender<Vec<AvailabilityChange>>,
-    doors: mpsc::UnboundedSender<DoorCount>,
+    /// Events whose doors admitted someone: their counts go out, coalesced.
+    doors: mpsc::UnboundedSender<Uuid>,
     next_client: Arc<AtomicU64>,
     listening: watch::Receiver<bool>,
     /// Set once the server stops: every session says goodbye.
@@ -67,14 +73,22 @@ impl Live {
         let (unknown, lookups) = mpsc::unbounded_channel();
         let hub = hub::spawn(settings.min_interval, metrics.clone(), unknown);
         let (outbox, pending) = mpsc::unbounded_channel();
-        let (doors, door_counts) = mpsc::unbounded_channel();
+        let (door_counts, counted) = mpsc::unbounded_channel();
+        let (doors, admitted) = mpsc::unbounded_channel();
+        tokio::spawn(doors::count(
+            pool.clone(),
+            hub.clone(),
+            door_counts,
+            admitted,
+            settings.min_interval.max(DOOR_COUNT_EVERY),
+        ));
         let (listening_tx, listening) = watch::channel(false);
         tokio::spawn(bus::run(bus::Bus {
             pool,
             origin: Uuid::new_v4(),
             hub: hub.clone(),
             pending,
-            doors: door_counts,
+            doors: counted,
             lookups,
             resync: settings.resync,
             metrics: metrics.clone(),
@@ -104,11 +118,11 @@ impl Live {
         let _ = self.outbox.send(changes);
     }
 
-    /// Announces a door's new count after a check-in committed: to this instance's
-    /// clients watching the event at once, to the other instances through the bus.
-    pub fn checked_in(&self, door: DoorCount) {
-        self.hub.door(door);
-        let _ = self.doors.send(door);
+    /// A check-in at `event_id` committed: its door count goes to this instance's
+    /// clients watching the event and to the other instances, read once per
+    /// `DOOR_COUNT_EVERY` however many doors scan meanwhile. Never blocks.
+    pub fn checked_in(&self, event_id: Uuid) {
+        let _ = self.doors.send(event_id);
     }
 
     /// Resolves once this instance listens for other instances' changes.

@@ -9,7 +9,6 @@ use chrono::{SubsecRound, Utc};
 use super::organizer::managed_event;
 use crate::auth::AuthUser;
 use crate::json::ValidJson;
-use crate::live::DoorCount;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -54,12 +53,7 @@ pub async fn check_in(
         return Err(ApiError::InvalidTicketCode);
     };
     let admission = check_ins::check_in(&mut conn, event.id, ticket, caller.id, now).await??;
-    let tiers = check_ins::summary(&mut conn, event.id).await?;
-    state.live.checked_in(DoorCount {
-        event_id: event.id,
-        checked_in: tiers.iter().map(|tier| tier.checked_in).sum(),
-        total: tiers.iter().map(|tier| tier.total).sum(),
-    });
+    state.live.checked_in(event.id);
     Ok(web::Json(CheckIn {
         ticket_id: admission.ticket_id,
         holder_name: admission.holder_name,
