@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::api::{ApiClient, ApiError, BookingOutcome};
 use crate::buyers::{self, BuyerNames};
 use crate::latency::{Latencies, LatencySummary};
+use crate::storm::report::write_latency_and_answers;
 use crate::storm::setup::{self, EventPlan, TICKETS_PER_BUYER};
 use crate::tally::{AnswerKind, TallyEntry};
 
@@ -68,16 +69,7 @@ impl std::fmt::Display for DoorReport {
             "  scans         {:>9} in {:.2} s = {:.1}/s",
             self.scans, self.elapsed_s, self.scans_per_s
         )?;
-        let l = &self.latency;
-        writeln!(
-            f,
-            "  latency (ms)  mean {:.2}  p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
-            l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
-        )?;
-        for (n, entry) in self.answers.iter().enumerate() {
-            let label = if n == 0 { "answers" } else { "" };
-            writeln!(f, "  {label:<13} {:>9} × {}", entry.count, entry.kind)?;
-        }
+        write_latency_and_answers(f, &self.latency, &self.answers)?;
         writeln!(f, "  checked in    {} of {}", self.checked_in, self.tickets)?;
         write!(
             f,

@@ -3,7 +3,7 @@
 //! distribution, every kind of answer, and the invariant read back through the API.
 
 mod conservation;
-mod report;
+pub(crate) mod report;
 pub(crate) mod setup;
 
 use std::collections::HashMap;

@@ -3,6 +3,27 @@
 use std::fmt;
 
 use super::{Stop, StormReport};
+use crate::latency::LatencySummary;
+use crate::tally::TallyEntry;
+
+/// The latency line and one line per kind of answer, as every load report prints them.
+pub fn write_latency_and_answers(
+    f: &mut fmt::Formatter<'_>,
+    latency: &LatencySummary,
+    answers: &[TallyEntry],
+) -> fmt::Result {
+    let l = latency;
+    writeln!(
+        f,
+        "  latency (ms)  mean {:.2}  p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+    )?;
+    for (n, entry) in answers.iter().enumerate() {
+        let label = if n == 0 { "answers" } else { "" };
+        writeln!(f, "  {label:<13} {:>9} × {}", entry.count, entry.kind)?;
+    }
+    Ok(())
+}
 
 impl fmt::Display for StormReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,16 +53,7 @@ impl fmt::Display for StormReport {
             self.bookings,
             self.bookings_per_s
         )?;
-        let l = &self.latency;
-        writeln!(
-            f,
-            "  latency (ms)  mean {:.2}  p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
-            l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
-        )?;
-        for (n, entry) in self.answers.iter().enumerate() {
-            let label = if n == 0 { "answers" } else { "" };
-            writeln!(f, "  {label:<13} {:>9} × {}", entry.count, entry.kind)?;
-        }
+        write_latency_and_answers(f, &self.latency, &self.answers)?;
         writeln!(
             f,
             "  buyers        {} registered before, {} during the run, {} signed in again (token expired)",

@@ -5,10 +5,8 @@
 use booking_dto::{CheckIn, CheckInSummary, ErrorCode, Event};
 use leptos::html;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use uuid::Uuid;
 
-use super::RequireOrganizer;
+use super::{RequireOrganizer, managed_event_of_route};
 use crate::actions::write_action;
 use crate::api::{self, ApiError};
 use crate::browser;
@@ -28,23 +26,7 @@ pub fn DoorPage() -> impl IntoView {
 
 #[component]
 fn Door() -> impl IntoView {
-    let session = use_session();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| Uuid::parse_str(&id).ok())
-    });
-    let event = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::managed_event(session, id).await.map(Some),
-                None => Ok(None),
-            }
-        }
-    });
+    let event = managed_event_of_route();
     view! {
         <section class="page door">
             <Transition fallback=|| view! { <p class="loading">"Loading the door…"</p> }>

@@ -65,6 +65,29 @@ fn RequireOrganizer(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// The event the route's `:id` names, as its organizer sees it: `None` when the id is
+/// not one.
+fn managed_event_of_route()
+-> LocalResource<Result<Option<booking_dto::Event>, crate::api::ApiError>> {
+    let session = use_session();
+    let params = leptos_router::hooks::use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| uuid::Uuid::parse_str(&id).ok())
+    });
+    LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => crate::api::managed_event(session, id).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    })
+}
+
 /// Draft, on sale or cancelled: the badge's text and class.
 fn status_label(status: booking_dto::EventStatus) -> (&'static str, &'static str) {
     use booking_dto::EventStatus;

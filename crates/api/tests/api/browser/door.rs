@@ -2,9 +2,6 @@
 //! admitted in green, the second refused in red with the first scan's time, and a
 //! second door's count changes without a reload.
 
-use booking_dto::AuthResponse;
-use booking_persistence::seed::SEED_PASSWORD;
-use serde_json::json;
 use thirtyfour::Key;
 
 use super::audit::audit;
@@ -34,17 +31,8 @@ async fn scan(browser: &Browser, code: &str) {
 async fn a_door_admits_a_ticket_once_and_another_door_sees_the_count_change() {
     let app = WebApp::start().await;
     let festival = app.event(FESTIVAL).await;
-    let alice: AuthResponse = app
-        .login("alice@example.com", SEED_PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
     let booking = app
-        .booked(
-            &alice.access_token,
-            &json!([{ "tierId": festival.tiers[0].id, "quantity": 2 }]),
-        )
+        .seeded_booking("alice@example.com", festival.tiers[0].id, 2)
         .await;
     let door = app.browser().await;
     let other_door = app.browser().await;

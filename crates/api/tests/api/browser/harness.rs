@@ -200,6 +200,27 @@ impl WebApp {
     }
 
     /// How many bookings the account `email` has, in any status.
+    /// `quantity` tickets of `tier`, booked and paid at once by the seeded account
+    /// `email`.
+    pub async fn seeded_booking(
+        &self,
+        email: &str,
+        tier: uuid::Uuid,
+        quantity: i64,
+    ) -> booking_dto::Booking {
+        let signed_in: booking_dto::AuthResponse = self
+            .login(email, booking_persistence::seed::SEED_PASSWORD)
+            .await
+            .json()
+            .await
+            .expect("the seeded account signs in");
+        self.booked(
+            &signed_in.access_token,
+            &serde_json::json!([{ "tierId": tier, "quantity": quantity }]),
+        )
+        .await
+    }
+
     pub async fn bookings_of(&self, email: &str) -> i64 {
         self.app
             .scalar(&format!(

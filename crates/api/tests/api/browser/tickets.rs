@@ -3,9 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use booking_dto::AuthResponse;
-use booking_persistence::seed::SEED_PASSWORD;
-use serde_json::json;
 use thirtyfour::By;
 
 use super::audit::audit;
@@ -49,18 +46,7 @@ async fn my_bookings_shows_tickets_whose_qr_codes_read_back_as_their_codes() {
         .iter()
         .find(|tier| tier.name == "VIP")
         .expect("a VIP tier");
-    let alice: AuthResponse = app
-        .login("alice@example.com", SEED_PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let booking = app
-        .booked(
-            &alice.access_token,
-            &json!([{ "tierId": vip.id, "quantity": 2 }]),
-        )
-        .await;
+    let booking = app.seeded_booking("alice@example.com", vip.id, 2).await;
     let browser = app.browser().await;
     browser.sign_in("alice@example.com", "Alice Archer").await;
     browser.nav_link("My bookings").await.click().await.unwrap();

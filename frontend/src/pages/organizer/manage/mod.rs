@@ -8,19 +8,15 @@ mod tiers;
 
 use booking_dto::{ErrorCode, Event, EventStatus, Tier};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use uuid::Uuid;
 
 use self::details::DetailsForm;
 use self::lifecycle::EventActions;
 use self::tiers::{AddTier, TierEditor};
-use super::{RequireOrganizer, status_label};
-use crate::api;
+use super::{RequireOrganizer, managed_event_of_route, status_label};
 use crate::browser;
 use crate::components::load_error::LoadError;
 use crate::format;
 use crate::state::counts::use_counts;
-use crate::state::session::use_session;
 
 #[component]
 pub fn ManageEventPage() -> impl IntoView {
@@ -33,23 +29,7 @@ pub fn ManageEventPage() -> impl IntoView {
 
 #[component]
 fn ManagedEvent() -> impl IntoView {
-    let session = use_session();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| Uuid::parse_str(&id).ok())
-    });
-    let event = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::managed_event(session, id).await.map(Some),
-                None => Ok(None),
-            }
-        }
-    });
+    let event = managed_event_of_route();
     view! {
         <section class="page organizer-form">
             <p class="back-link"><a href="/organizer">"← Your events"</a></p>
