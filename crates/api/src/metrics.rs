@@ -124,6 +124,8 @@ pub struct RejectionLabels {
 #[derive(Debug, Clone, Default)]
 pub struct BookingMetrics {
     pub confirmed: Counter,
+    /// Checkout holds made: tickets held for a buyer who has not paid yet.
+    pub held: Counter,
     pub rejected: Family<RejectionLabels, Counter>,
 }
 
@@ -241,6 +243,11 @@ impl BookingMetrics {
             "bookings_confirmed",
             "Bookings made (an Idempotency-Key replay is not a new one)",
             self.confirmed.clone(),
+        );
+        registry.register(
+            "bookings_held",
+            "Checkout holds made (\"checkout\": \"hold\"); paid or not later",
+            self.held.clone(),
         );
         registry.register(
             "bookings_rejected",

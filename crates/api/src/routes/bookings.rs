@@ -49,11 +49,16 @@ pub async fn create(
     req: HttpRequest,
     ValidJson(body): ValidJson<CreateBookingRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let made = if body.checkout.is_some() {
+        &state.metrics.bookings.held
+    } else {
+        &state.metrics.bookings.confirmed
+    };
     let answer = book(&state, caller, &req, body).await;
     match &answer {
         Ok(response) if response.headers().contains_key(&REPLAYED) => {}
         Ok(_) => {
-            state.metrics.bookings.confirmed.inc();
+            made.inc();
         }
         Err(error) => state
             .metrics

@@ -8,7 +8,9 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{EventSpec, TestApp, all_at_once, count_status, expect_problem, spawn_app};
+use crate::helpers::{
+    EventSpec, TestApp, all_at_once, count_status, expect_problem, metric, spawn_app,
+};
 
 const APPROVES: &str = "4242424242424242";
 const DECLINES: &str = "4000000000000002";
@@ -87,6 +89,15 @@ async fn a_hold_is_pending_until_its_events_hold_length_and_counts_as_held() {
         "{length}"
     );
     assert_eq!(app.remaining(event.tier_ids[0]).await, 8);
+    // Counted as a hold, not as a booking made.
+    assert_eq!(
+        metric(&app, &app.address, "booking_bookings_held_total").await,
+        1.0
+    );
+    assert_eq!(
+        metric(&app, &app.address, "booking_bookings_confirmed_total").await,
+        0.0
+    );
     // The per-person limit counts what is held: 2 held + 3 more is over 4.
     let over = app
         .holding(&buyer.access_token, &one(event.tier_ids[0], 3))
