@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::problem::ApiError;
-use crate::routes::{auth, bookings, check_ins, events, health, live, organizer};
+use crate::routes::{auth, bookings, check_ins, events, health, live, organizer, waiting_list};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,6 +51,9 @@ use crate::routes::{auth, bookings, check_ins, events, health, live, organizer};
         bookings::pay,
         check_ins::check_in,
         check_ins::summary,
+        waiting_list::join,
+        waiting_list::leave,
+        waiting_list::mine,
         live::connect,
     ),
     // Types no handler names as a body are not collected on their own: enums of query
@@ -66,6 +69,7 @@ use crate::routes::{auth, bookings, check_ins, events, health, live, organizer};
         (name = "events", description = "The public catalogue"),
         (name = "organizer", description = "Running events (organizers and admins)"),
         (name = "bookings", description = "Booking and cancelling tickets"),
+        (name = "waiting list", description = "Waiting for a sold-out tier, and the offers that follow"),
         (name = "door", description = "Checking tickets in at the door (organizers and admins)"),
         (name = "live", description = "Live availability over a WebSocket"),
         (name = "operations", description = "Health, readiness and metrics"),

@@ -27,8 +27,8 @@ impl Organizing {
     /// Stops sales and cancels the event's bookings, their tickets back.
     pub async fn cancel_event(&self, id: Uuid) -> Result<EventRecord, EventChangeError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let (event, changes) = events::cancel(&mut conn, id, Utc::now()).await?;
-        self.live.committed(changes);
+        let (event, released) = events::cancel(&mut conn, id, Utc::now()).await?;
+        self.live.released(released);
         Ok(event)
     }
 
@@ -39,9 +39,9 @@ impl Organizing {
         changes: &TierChanges,
     ) -> Result<TierRecord, TierChangeError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let (tier, availability) =
+        let (tier, released) =
             events::update_tier(&mut conn, event_id, tier_id, changes, Utc::now()).await?;
-        self.live.committed(availability);
+        self.live.released(released);
         Ok(tier)
     }
 

@@ -5,10 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use booking_domain::ticket::CheckInRejection;
+use booking_domain::waiting_list::JoinRejection;
 use booking_domain::{BookingRejection, CancelRejection, UnresolvedItem, ValidationErrors};
 use booking_dto::{ErrorCode, FieldProblem, Problem};
 use booking_persistence::bookings::{CancelBookingError, CreateBookingError, SettleError};
 use booking_persistence::users::InsertUserError;
+use booking_persistence::waiting_list::WaitingListError;
 use booking_persistence::{DbError, events};
 use uuid::Uuid;
 
@@ -60,6 +62,12 @@ pub enum ApiError {
     AlreadyCheckedIn {
         first: chrono::DateTime<chrono::Utc>,
     },
+    #[error("{0}")]
+    NotSoldOut(String),
+    #[error("you are on this waiting list already")]
+    AlreadyOnWaitingList,
+    #[error("you are not on this waiting list")]
+    NotOnWaitingList,
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("this method is not allowed on this path")]
@@ -129,6 +137,9 @@ impl ApiError {
             Self::TicketNotFound => ErrorCode::TicketNotFound,
             Self::TicketVoid => ErrorCode::TicketVoid,
             Self::AlreadyCheckedIn { .. } => ErrorCode::AlreadyCheckedIn,
+            Self::NotSoldOut(_) => ErrorCode::NotSoldOut,
+            Self::AlreadyOnWaitingList => ErrorCode::AlreadyOnWaitingList,
+            Self::NotOnWaitingList => ErrorCode::NotOnWaitingList,
             Self::BookingAlreadyCancelled(_) => ErrorCode::BookingAlreadyCancelled,
             Self::EventStateConflict(_) => ErrorCode::EventStateConflict,
             Self::CapacityBelowSold(_) => ErrorCode::CapacityBelowSold,
@@ -194,9 +205,10 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::EventNotFound(_) | Self::BookingNotFound | Self::TicketNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            Self::EventNotFound(_)
+            | Self::BookingNotFound
+            | Self::TicketNotFound
+            | Self::NotOnWaitingList => StatusCode::NOT_FOUND,
             Self::InvalidTicketCode => StatusCode::BAD_REQUEST,
             Self::InsufficientTickets { .. }
             | Self::TicketLimitExceeded { .. }
@@ -205,6 +217,8 @@ impl ResponseError for ApiError {
             | Self::HoldExpired
             | Self::TicketVoid
             | Self::AlreadyCheckedIn { .. }
+            | Self::NotSoldOut(_)
+            | Self::AlreadyOnWaitingList
             | Self::EventStateConflict(_)
             | Self::CapacityBelowSold(_) => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -397,6 +411,28 @@ impl From<BookingRejection> for ApiError {
                 detail: "The request has invalid fields.".into(),
                 errors: ValidationErrors::single("items", detail),
             },
+        }
+    }
+}
+
+impl ApiError {
+    /// A waiting-list refusal for a tier of `event_id`.
+    pub fn from_waiting_list(event_id: Uuid, error: WaitingListError) -> Self {
+        match error {
+            WaitingListError::NotFound => Self::NotFound(error.to_string()),
+            WaitingListError::NotWaiting => Self::NotOnWaitingList,
+            WaitingListError::Db(db) => db.into(),
+            WaitingListError::Rejected(rejection) => {
+                let detail = rejection.to_string();
+                match rejection {
+                    JoinRejection::NotOnSale => Self::EventNotBookable { detail, event_id },
+                    JoinRejection::NotSoldOut { .. } => Self::NotSoldOut(detail),
+                    JoinRejection::AlreadyWaiting => Self::AlreadyOnWaitingList,
+                    JoinRejection::OverLimit { .. } => {
+                        Self::TicketLimitExceeded { detail, event_id }
+                    }
+                }
+            }
         }
     }
 }

@@ -22,6 +22,16 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// How a booking came about.
+    pub enum BookingOrigin / UnknownBookingOrigin ("booking origin") {
+        /// The buyer booked it.
+        Direct => "direct",
+        /// Tickets that came back were offered to the buyer, first in a waiting list.
+        WaitingList => "waitingList",
+    }
+}
+
 /// A booking is a shopping cart, not a bulk import.
 pub const MAX_ITEMS_PER_BOOKING: usize = 20;
 
@@ -255,7 +265,7 @@ pub fn plan(
             .iter()
             .find(|tier| tier.tier_id == line.tier_id)
             .ok_or(BookingRejection::UnknownTier(line.tier_id))?;
-        if tier.event_status != EventStatus::Published || tier.starts_at <= now {
+        if !tier.event_status.is_on_sale(tier.starts_at, now) {
             return Err(BookingRejection::EventNotBookable(tier.event_id));
         }
         let entry = per_event

@@ -21,6 +21,12 @@ impl EventStatus {
     pub fn is_over(self, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         self == Self::Cancelled || starts_at <= now
     }
+
+    /// Whether an event sells now: published and not yet begun. Bookings, waiting lists
+    /// and their offers all ask this.
+    pub fn is_on_sale(self, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self == Self::Published && now < starts_at
+    }
 }
 
 #[cfg(test)]
@@ -38,6 +44,17 @@ mod tests {
         assert!(EventStatus::Published.is_over(now, now));
         assert!(!EventStatus::Published.is_over(future, now));
         assert!(!EventStatus::Draft.is_over(future, now));
+    }
+
+    #[test]
+    fn only_a_published_event_that_has_not_begun_is_on_sale() {
+        let now = Utc::now();
+        let (past, future) = (now - TimeDelta::hours(1), now + TimeDelta::hours(1));
+        assert!(EventStatus::Published.is_on_sale(future, now));
+        assert!(!EventStatus::Published.is_on_sale(now, now));
+        assert!(!EventStatus::Published.is_on_sale(past, now));
+        assert!(!EventStatus::Draft.is_on_sale(future, now));
+        assert!(!EventStatus::Cancelled.is_on_sale(future, now));
     }
 
     #[test]

@@ -14,14 +14,16 @@ pub mod refresh;
 mod text_enum;
 pub mod ticket;
 pub mod validation;
+pub mod waiting_list;
 
 pub use account::{
     Actor, Email, EmailError, NewAccount, Password, PasswordError, Role, UnknownRole, UserName,
     UserNameError,
 };
 pub use booking::{
-    BookingPlan, BookingRejection, BookingRequest, BookingStatus, ItemTarget, LockedTier,
-    PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingStatus, UnresolvedItem,
+    BookingOrigin, BookingPlan, BookingRejection, BookingRequest, BookingStatus, ItemTarget,
+    LockedTier, PlannedItem, RawItem, RequestedItem, TierLine, UnknownBookingOrigin,
+    UnknownBookingStatus, UnresolvedItem,
 };
 pub use card::{Card, RawCard};
 pub use event::{EventStatus, UnknownEventStatus};

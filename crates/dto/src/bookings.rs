@@ -78,6 +78,19 @@ pub enum BookingStatus {
     Expired,
 }
 
+/// How a booking came about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum BookingOrigin {
+    /// The buyer booked it.
+    #[default]
+    Direct,
+    /// Tickets that came back were offered to the buyer, first on a waiting list: it is
+    /// `pending` until `expiresAt`, paid with `/pay`.
+    WaitingList,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -99,6 +112,8 @@ pub struct Booking {
     pub id: Uuid,
     pub reference: String,
     pub status: BookingStatus,
+    #[serde(default)]
+    pub origin: BookingOrigin,
     pub total_cents: i64,
     pub currency: String,
     pub created_at: DateTime<Utc>,

@@ -242,4 +242,7 @@ pub struct OrganizerEvent {
     /// Of `sold`, tickets held by checkouts not paid yet.
     pub held: i64,
     pub revenue_cents: i64,
+    /// The tiers people wait for, with how many wait and for how many tickets.
+    #[serde(default)]
+    pub waiting_lists: Vec<crate::WaitingListLength>,
 }

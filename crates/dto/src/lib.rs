@@ -9,11 +9,12 @@ pub mod health;
 pub mod live;
 pub mod problem;
 pub mod retry;
+pub mod waiting_list;
 
 pub use auth::{AuthResponse, LoginRequest, RegisterRequest, Role, User};
 pub use bookings::{
-    Booking, BookingItem, BookingItemRequest, BookingListParams, BookingStatus, CardDetails,
-    Checkout, CreateBookingRequest, PayRequest, Ticket,
+    Booking, BookingItem, BookingItemRequest, BookingListParams, BookingOrigin, BookingStatus,
+    CardDetails, Checkout, CreateBookingRequest, PayRequest, Ticket,
 };
 pub use check_ins::{CheckIn, CheckInRequest, CheckInSummary, TierCheckIns};
 pub use events::{
@@ -23,3 +24,4 @@ pub use events::{
 pub use health::{Health, Readiness};
 pub use live::{ClientMessage, ServerMessage};
 pub use problem::{ErrorCode, FieldProblem, Problem};
+pub use waiting_list::{JoinWaitingListRequest, WaitingListLength, WaitingListPlace};

@@ -29,6 +29,16 @@ pub enum ServerMessage {
         checked_in: i64,
         total: i64,
     },
+    /// Tickets that came back were offered to this client's signed-in buyer, first on a
+    /// waiting list: the booking is theirs, pending until `expiresAt`. Sent to that
+    /// buyer's connections alone, on whichever api instance they are.
+    Offer {
+        booking_id: Uuid,
+        expires_at: DateTime<Utc>,
+    },
+    /// The connection now speaks for this user (after `authenticate`), or for nobody
+    /// (after `signOut`).
+    Authenticated { user_id: Option<Uuid> },
     /// The client sent something the server could not use; the connection stays open.
     Error { message: String },
 }
@@ -47,6 +57,11 @@ pub enum ClientMessage {
     /// the server first sends each of their tiers' current count. Without a
     /// subscription, a client gets updates of every event.
     Subscribe { event_ids: Vec<Uuid> },
+    /// The connection speaks for the user of this access token from now on: their
+    /// waiting-list offers reach it. The token is checked once, here.
+    Authenticate { token: String },
+    /// The user signed out: the connection speaks for nobody again.
+    SignOut,
 }
 
 #[cfg(test)]
@@ -76,5 +91,23 @@ mod tests {
             serde_json::from_str(r#"{"type":"subscribe","eventIds":[]}"#).unwrap();
         assert_eq!(subscribe, ClientMessage::Subscribe { event_ids: vec![] });
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
+        let offer = ServerMessage::Offer {
+            booking_id: id,
+            expires_at: DateTime::UNIX_EPOCH,
+        };
+        assert_eq!(
+            serde_json::to_value(&offer).unwrap(),
+            serde_json::json!({
+                "type": "offer",
+                "bookingId": id,
+                "expiresAt": "1970-01-01T00:00:00Z",
+            })
+        );
+        let authenticate: ClientMessage =
+            serde_json::from_str(r#"{"type":"authenticate","token":"t"}"#).unwrap();
+        assert_eq!(
+            authenticate,
+            ClientMessage::Authenticate { token: "t".into() }
+        );
     }
 }

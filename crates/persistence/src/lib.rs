@@ -15,6 +15,7 @@ pub mod refresh_tokens;
 pub mod schema;
 pub mod seed;
 pub mod users;
+pub mod waiting_list;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;

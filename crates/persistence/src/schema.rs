@@ -74,6 +74,7 @@ diesel::table! {
         created_at -> Timestamptz,
         cancelled_at -> Nullable<Timestamptz>,
         expires_at -> Nullable<Timestamptz>,
+        origin -> Text,
     }
 }
 
@@ -119,6 +120,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    waiting_list (id) {
+        id -> Int8,
+        tier_id -> Uuid,
+        event_id -> Uuid,
+        user_id -> Uuid,
+        quantity -> Int4,
+        joined_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(bookings -> users (user_id));
 diesel::joinable!(booking_items -> bookings (booking_id));
@@ -126,6 +138,7 @@ diesel::joinable!(booking_items -> ticket_tiers (tier_id));
 diesel::joinable!(booking_items -> events (event_id));
 diesel::joinable!(events -> users (organizer_id));
 diesel::joinable!(ticket_tiers -> events (event_id));
+diesel::joinable!(waiting_list -> ticket_tiers (tier_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -136,5 +149,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     booking_items,
     check_ins,
-    check_in_scans
+    check_in_scans,
+    waiting_list
 );

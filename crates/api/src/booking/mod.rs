@@ -234,13 +234,13 @@ impl BookingService {
         settlement: Settlement,
     ) -> Result<Option<BookingStatus>, BookError> {
         let mut conn = self.connection().await?;
-        let Settled { status, changes } = bookings::settle(&mut conn, id, settlement, Utc::now())
+        let Settled { status, released } = bookings::settle(&mut conn, id, settlement, Utc::now())
             .await
             .map_err(|error| match error {
                 SettleError::Db(db) => BookError::database(db),
                 other => BookError::Settle(Arc::new(other)),
             })?;
-        self.live.committed(changes);
+        self.live.released(released);
         Ok(status)
     }
 
@@ -252,12 +252,12 @@ impl BookingService {
     }
 
     /// Expires every pending booking whose `expires_at` has come and publishes the
-    /// tickets they return; how many tiers got tickets back.
+    /// tickets they return (and the offers those made); how many tiers got tickets back.
     pub async fn expire_lapsed(&self) -> Result<usize, DbError> {
         let mut conn = self.pool.get().await?;
-        let changes = bookings::expire_stale(&mut conn, Utc::now()).await?;
-        let tiers = changes.len();
-        self.live.committed(changes);
+        let released = bookings::expire_stale(&mut conn, Utc::now()).await?;
+        let tiers = released.changes.len();
+        self.live.released(released);
         Ok(tiers)
     }
 
@@ -265,9 +265,9 @@ impl BookingService {
     /// stopped before releasing them are cancelled, their tickets published.
     pub async fn release_cancelled_events(&self) -> Result<usize, DbError> {
         let mut conn = self.pool.get().await?;
-        let changes = events::release_bookings_of_cancelled_events(&mut conn, Utc::now()).await?;
-        let tiers = changes.len();
-        self.live.committed(changes);
+        let released = events::release_bookings_of_cancelled_events(&mut conn, Utc::now()).await?;
+        let tiers = released.changes.len();
+        self.live.released(released);
         Ok(tiers)
     }
 
@@ -294,7 +294,7 @@ impl BookingService {
     ) -> Result<BookingRecord, CancelBookingError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         let cancelled = bookings::cancel(&mut conn, id, actor, Utc::now()).await?;
-        self.live.committed(cancelled.changes);
+        self.live.released(cancelled.released);
         Ok(cancelled.booking)
     }
 }

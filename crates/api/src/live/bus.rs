@@ -24,7 +24,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
 use super::hub::HubHandle;
-use super::notice::{self, CHANNEL, DoorCount, Heard};
+use super::notice::{self, Announcement, CHANNEL, Heard};
 use crate::metrics::LiveMetrics;
 
 /// How the listening connection shows in `pg_stat_activity`.
@@ -44,8 +44,8 @@ pub struct Bus {
     pub hub: HubHandle,
     /// Committed changes of this instance, not yet announced.
     pub pending: mpsc::UnboundedReceiver<Vec<AvailabilityChange>>,
-    /// Door counts of this instance's check-ins, not yet announced.
-    pub doors: mpsc::UnboundedReceiver<DoorCount>,
+    /// Door counts and offers of this instance, not yet announced.
+    pub announcements: mpsc::UnboundedReceiver<Announcement>,
     /// Events just subscribed to whose counts the hub lacks.
     pub lookups: mpsc::UnboundedReceiver<Vec<Uuid>>,
     pub resync: Duration,
@@ -96,7 +96,7 @@ pub async fn run(mut bus: Bus) {
 enum Step {
     Heard(Result<String, DbError>),
     Publish(Option<Vec<AvailabilityChange>>),
-    Door(Option<DoorCount>),
+    Announce(Option<Announcement>),
     Lookup(Option<Vec<Uuid>>),
     Resync,
 }
@@ -116,7 +116,7 @@ impl Bus {
             let step = tokio::select! {
                 heard = listener.next() => Step::Heard(heard),
                 changes = self.pending.recv() => Step::Publish(changes),
-                door = self.doors.recv() => Step::Door(door),
+                announcement = self.announcements.recv() => Step::Announce(announcement),
                 events = self.lookups.recv() => Step::Lookup(events),
                 _ = resync.tick() => Step::Resync,
             };
@@ -124,15 +124,17 @@ impl Bus {
                 Step::Heard(payload) => self.heard(&payload?),
                 Step::Publish(Some(changes)) => self.publish(&listener, changes).await?,
                 Step::Lookup(Some(events)) => self.read_counts(&listener, &events).await?,
-                // A door count lost with the connection is not sent again: the next
-                // scan's count, or the door page's own read, makes it good.
-                Step::Door(Some(door)) => {
-                    listener
-                        .notify(&[notice::encode_door(self.origin, door)])
-                        .await?;
-                    self.metrics.notices_sent.inc();
+                // An announcement lost with the connection is not sent again: the next
+                // scan's count, or the door page's own read, makes a door good; an offer
+                // waits in the buyer's bookings, which the app reads again on reconnect.
+                Step::Announce(Some(announcement)) => {
+                    let payloads = notice::encode_announcement(self.origin, &announcement);
+                    listener.notify(&payloads).await?;
+                    self.metrics.notices_sent.inc_by(payloads.len() as u64);
                 }
-                Step::Publish(None) | Step::Lookup(None) | Step::Door(None) => return Ok(()),
+                Step::Publish(None) | Step::Lookup(None) | Step::Announce(None) => {
+                    return Ok(());
+                }
                 Step::Resync => self.catch_up(&listener).await?,
             }
         }
@@ -144,9 +146,9 @@ impl Bus {
                 self.metrics.notices_heard.inc();
                 self.hub.publish(changes);
             }
-            Ok(Some(Heard::Door(door))) => {
+            Ok(Some(Heard::Announcement(announcement))) => {
                 self.metrics.notices_heard.inc();
-                self.hub.door(door);
+                self.hub.announce(announcement);
             }
             Ok(None) => {}
             Err(error) => {

@@ -11,13 +11,13 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::hub::HubHandle;
-use super::notice::DoorCount;
+use super::notice::{Announcement, DoorCount};
 
 /// Runs until the process stops.
 pub async fn count(
     pool: DbPool,
     hub: HubHandle,
-    bus: mpsc::UnboundedSender<DoorCount>,
+    bus: mpsc::UnboundedSender<Announcement>,
     mut admitted: mpsc::UnboundedReceiver<Uuid>,
     every: Duration,
 ) {
@@ -30,9 +30,9 @@ pub async fn count(
         for event_id in events {
             match read(&pool, event_id).await {
                 Ok(door) => {
-                    hub.door(door);
+                    hub.announce(Announcement::Door(door));
                     // Fails only once the bus has stopped, as the process shuts down.
-                    let _ = bus.send(door);
+                    let _ = bus.send(Announcement::Door(door));
                 }
                 Err(error) => tracing::warn!(%error, %event_id, "could not read a door count"),
             }

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::notice::DoorCount;
+use super::notice::Announcement;
 use crate::metrics::{DropReason, LiveMetrics};
 
 pub type ClientId = u64;
@@ -31,8 +31,13 @@ enum Command {
     Leave {
         id: ClientId,
     },
+    /// The client now speaks for this user, or for nobody.
+    Identify {
+        id: ClientId,
+        user: Option<Uuid>,
+    },
     Changes(Vec<AvailabilityChange>),
-    Door(DoorCount),
+    Announcement(Announcement),
     Watched(oneshot::Sender<Vec<Uuid>>),
     Forget(Vec<Uuid>),
 }
@@ -66,10 +71,15 @@ impl HubHandle {
         self.send(Command::Changes(changes));
     }
 
-    /// A door's new count, from this instance or another one: sent at once (scans are
-    /// a person's pace, not a storm's) to the clients watching its event.
-    pub fn door(&self, door: DoorCount) {
-        self.send(Command::Door(door));
+    pub fn identify(&self, id: ClientId, user: Option<Uuid>) {
+        self.send(Command::Identify { id, user });
+    }
+
+    /// From this instance or another one, sent at once: a door's new count (scans are
+    /// a person's pace, not a storm's) to the clients watching its event; an offer to
+    /// its buyer's clients.
+    pub fn announce(&self, announcement: Announcement) {
+        self.send(Command::Announcement(announcement));
     }
 
     /// Drops what the hub keeps of `events` (they are over: their counts can never
@@ -112,6 +122,8 @@ struct Client {
     queue: mpsc::Sender<ByteString>,
     /// `None`: every event.
     events: Option<HashSet<Uuid>>,
+    /// The signed-in user it speaks for, if any.
+    user: Option<Uuid>,
 }
 
 impl Client {
@@ -165,20 +177,35 @@ impl Hub {
                     Client {
                         queue,
                         events: None,
+                        user: None,
                     },
                 );
                 self.metrics.clients.inc();
             }
             Command::Subscribe { id, events } => self.subscribe(id, events),
             Command::Leave { id } => self.remove(id),
+            Command::Identify { id, user } => {
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.user = user;
+                }
+            }
             Command::Changes(changes) => self.apply(changes, now),
-            Command::Door(door) => {
+            Command::Announcement(Announcement::Door(door)) => {
                 let message = super::encode(&ServerMessage::CheckIns {
                     event_id: door.event_id,
                     checked_in: door.checked_in,
                     total: door.total,
                 });
-                self.fan_out(door.event_id, &[message]);
+                self.fan_out(|client| client.wants(&door.event_id), &[message]);
+            }
+            Command::Announcement(Announcement::Offers(offers)) => {
+                for offer in offers {
+                    let message = super::encode(&ServerMessage::Offer {
+                        booking_id: offer.booking_id,
+                        expires_at: offer.expires_at,
+                    });
+                    self.fan_out(|client| client.user == Some(offer.user_id), &[message]);
+                }
             }
             Command::Watched(reply) => {
                 let _ = reply.send(self.watched(now));
@@ -296,16 +323,16 @@ impl Hub {
             .filter_map(|tier_id| self.latest.get(tier_id))
             .map(ticket_update)
             .collect();
-        self.fan_out(event_id, &messages);
+        self.fan_out(|client| client.wants(&event_id), &messages);
     }
 
-    /// Hands `messages` to every client watching `event_id`; drops those that fell
-    /// behind or left.
-    fn fan_out(&mut self, event_id: Uuid, messages: &[ByteString]) {
+    /// Hands `messages` to every client `to` picks; drops those that fell behind or
+    /// left.
+    fn fan_out(&mut self, to: impl Fn(&Client) -> bool, messages: &[ByteString]) {
         let mut slow = Vec::new();
         let mut gone = Vec::new();
         for (id, client) in &self.clients {
-            if !client.wants(&event_id) {
+            if !to(client) {
                 continue;
             }
             for message in messages {

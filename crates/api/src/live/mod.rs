@@ -23,11 +23,14 @@ use std::time::Duration;
 use booking_dto::ServerMessage;
 use booking_persistence::DbPool;
 use booking_persistence::availability::AvailabilityChange;
+use booking_persistence::bookings::Released;
+use booking_persistence::waiting_list::Offer;
 use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use self::hub::{ClientId, HubHandle};
+use self::notice::Announcement;
 use crate::metrics::LiveMetrics;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,8 @@ pub struct Live {
     outbox: mpsc::UnboundedSender<Vec<AvailabilityChange>>,
     /// Events whose doors admitted someone: their counts go out, coalesced.
     doors: mpsc::UnboundedSender<Uuid>,
+    /// What goes to the other instances besides counts.
+    announcements: mpsc::UnboundedSender<Announcement>,
     next_client: Arc<AtomicU64>,
     listening: watch::Receiver<bool>,
     /// Set once the server stops: every session says goodbye.
@@ -73,12 +78,12 @@ impl Live {
         let (unknown, lookups) = mpsc::unbounded_channel();
         let hub = hub::spawn(settings.min_interval, metrics.clone(), unknown);
         let (outbox, pending) = mpsc::unbounded_channel();
-        let (door_counts, counted) = mpsc::unbounded_channel();
+        let (announcements, to_announce) = mpsc::unbounded_channel();
         let (doors, admitted) = mpsc::unbounded_channel();
         tokio::spawn(doors::count(
             pool.clone(),
             hub.clone(),
-            door_counts,
+            announcements.clone(),
             admitted,
             settings.min_interval.max(DOOR_COUNT_EVERY),
         ));
@@ -88,7 +93,7 @@ impl Live {
             origin: Uuid::new_v4(),
             hub: hub.clone(),
             pending,
-            doors: counted,
+            announcements: to_announce,
             lookups,
             resync: settings.resync,
             metrics: metrics.clone(),
@@ -99,6 +104,7 @@ impl Live {
             hub,
             outbox,
             doors,
+            announcements,
             next_client: Arc::new(AtomicU64::new(1)),
             listening,
             closing: Arc::new(watch::channel(false).0),
@@ -123,6 +129,22 @@ impl Live {
     /// `DOOR_COUNT_EVERY` however many doors scan meanwhile. Never blocks.
     pub fn checked_in(&self, event_id: Uuid) {
         let _ = self.doors.send(event_id);
+    }
+
+    /// Tells each buyer offered tickets from a waiting list, on whichever instance their
+    /// connections are; the offers' transaction has committed. Never blocks.
+    pub fn offered(&self, offers: Vec<Offer>) {
+        if offers.is_empty() {
+            return;
+        }
+        self.hub.announce(Announcement::Offers(offers.clone()));
+        let _ = self.announcements.send(Announcement::Offers(offers));
+    }
+
+    /// Announces everything tickets coming back committed: the counts and the offers.
+    pub fn released(&self, released: Released) {
+        self.committed(released.changes);
+        self.offered(released.offers);
     }
 
     /// Resolves once this instance listens for other instances' changes.

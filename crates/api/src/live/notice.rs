@@ -1,7 +1,9 @@
-//! The NOTIFY payload between instances: who sent it and the changes, or a door's new
-//! count, as compact JSON.
+//! The NOTIFY payload between instances: who sent it and the changes, a door's new count
+//! or waiting-list offers, as compact JSON.
 
 use booking_persistence::availability::AvailabilityChange;
+use booking_persistence::waiting_list::Offer;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,6 +16,10 @@ const CHANGES_PER_NOTICE: usize = 50;
 /// (event, tier, remaining, event remaining, version)
 type Entry = (Uuid, Uuid, i32, i64, i64);
 
+/// Offers per notice: an entry is at most 120 bytes (two quoted uuids, a quoted
+/// timestamp, punctuation).
+const OFFERS_PER_NOTICE: usize = 50;
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Notice {
     origin: Uuid,
@@ -21,6 +27,9 @@ struct Notice {
     changes: Vec<Entry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     door: Option<(Uuid, i64, i64)>,
+    /// (buyer, booking, expires at)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    offers: Vec<(Uuid, Uuid, DateTime<Utc>)>,
 }
 
 /// Tickets of an event checked in, of how many, after a scan admitted one.
@@ -31,21 +40,51 @@ pub struct DoorCount {
     pub total: i64,
 }
 
+/// What an instance tells the others besides counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Announcement {
+    Door(DoorCount),
+    /// Waiting-list offers, each for its buyer's connections alone.
+    Offers(Vec<Offer>),
+}
+
 /// What another instance announced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
     Changes(Vec<AvailabilityChange>),
-    Door(DoorCount),
+    Announcement(Announcement),
 }
 
-/// The payload that carries a door's count.
-pub fn encode_door(origin: Uuid, door: DoorCount) -> String {
-    serde_json::to_string(&Notice {
+/// The payloads that carry `announcement`.
+pub fn encode_announcement(origin: Uuid, announcement: &Announcement) -> Vec<String> {
+    let notice = |door, offers| Notice {
         origin,
         changes: Vec::new(),
-        door: Some((door.event_id, door.checked_in, door.total)),
-    })
-    .unwrap_or_default()
+        door,
+        offers,
+    };
+    let notices = match announcement {
+        Announcement::Door(door) => vec![notice(
+            Some((door.event_id, door.checked_in, door.total)),
+            Vec::new(),
+        )],
+        Announcement::Offers(offers) => offers
+            .chunks(OFFERS_PER_NOTICE)
+            .map(|chunk| {
+                notice(
+                    None,
+                    chunk
+                        .iter()
+                        .map(|offer| (offer.user_id, offer.booking_id, offer.expires_at))
+                        .collect(),
+                )
+            })
+            .collect(),
+    };
+    notices
+        .iter()
+        .filter_map(|notice| serde_json::to_string(notice).ok())
+        .collect()
 }
 
 /// The payloads that carry `changes`.
@@ -56,6 +95,7 @@ pub fn encode(origin: Uuid, changes: &[AvailabilityChange]) -> Vec<String> {
             serde_json::to_string(&Notice {
                 origin,
                 door: None,
+                offers: Vec::new(),
                 changes: chunk
                     .iter()
                     .map(|c| {
@@ -82,11 +122,24 @@ pub fn decode(me: Uuid, payload: &str) -> Result<Option<Heard>, serde_json::Erro
         return Ok(None);
     }
     if let Some((event_id, checked_in, total)) = notice.door {
-        return Ok(Some(Heard::Door(DoorCount {
+        return Ok(Some(Heard::Announcement(Announcement::Door(DoorCount {
             event_id,
             checked_in,
             total,
-        })));
+        }))));
+    }
+    if !notice.offers.is_empty() {
+        return Ok(Some(Heard::Announcement(Announcement::Offers(
+            notice
+                .offers
+                .into_iter()
+                .map(|(user_id, booking_id, expires_at)| Offer {
+                    user_id,
+                    booking_id,
+                    expires_at,
+                })
+                .collect(),
+        ))));
     }
     Ok(Some(Heard::Changes(
         notice
@@ -130,7 +183,7 @@ mod tests {
             .iter()
             .flat_map(|p| match decode(me, p).unwrap().unwrap() {
                 Heard::Changes(changes) => changes,
-                Heard::Door(door) => panic!("{door:?} in a notice of changes"),
+                Heard::Announcement(other) => panic!("{other:?} in a notice of changes"),
             })
             .collect();
         assert_eq!(heard, changes);
@@ -139,10 +192,29 @@ mod tests {
             checked_in: 312,
             total: 1_500,
         };
+        let door = Announcement::Door(door);
         assert_eq!(
-            decode(me, &encode_door(other, door)).unwrap(),
-            Some(Heard::Door(door))
+            decode(me, &encode_announcement(other, &door)[0]).unwrap(),
+            Some(Heard::Announcement(door))
         );
+        let offers: Vec<Offer> = (0..=120_u8)
+            .map(|n| Offer {
+                user_id: Uuid::from_bytes([n; 16]),
+                booking_id: Uuid::from_bytes([!n; 16]),
+                expires_at: DateTime::<Utc>::MAX_UTC,
+            })
+            .collect();
+        let payloads = encode_announcement(other, &Announcement::Offers(offers.clone()));
+        assert_eq!(payloads.len(), 3);
+        assert!(payloads.iter().all(|p| p.len() < 8_000), "{payloads:?}");
+        let heard: Vec<Offer> = payloads
+            .iter()
+            .flat_map(|p| match decode(me, p).unwrap().unwrap() {
+                Heard::Announcement(Announcement::Offers(offers)) => offers,
+                other => panic!("{other:?} in a notice of offers"),
+            })
+            .collect();
+        assert_eq!(heard, offers);
         assert_eq!(decode(other, &payloads[0]).unwrap(), None);
         assert!(decode(me, "not json").is_err());
     }

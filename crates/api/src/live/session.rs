@@ -1,6 +1,7 @@
 //! One WebSocket connection: its queue out to the socket, its frames in.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
@@ -10,9 +11,11 @@ use chrono::Utc;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
+use uuid::Uuid;
 
 use super::hub::ClientId;
 use super::{Live, encode};
+use crate::auth::AuthSettings;
 use crate::metrics::DropReason;
 
 /// More event ids than any page shows; a longer subscription is refused.
@@ -35,7 +38,13 @@ enum End {
 }
 
 /// Serves one upgraded connection until it ends; runs on the worker that accepted it.
-pub async fn run(live: Live, mut session: Session, mut frames: MessageStream) {
+/// `auth` checks the access tokens a client authenticates with.
+pub async fn run(
+    live: Live,
+    auth: Arc<AuthSettings>,
+    mut session: Session,
+    mut frames: MessageStream,
+) {
     let id = live.new_client_id();
     let (queue, mut outgoing) = mpsc::channel::<ByteString>(live.settings.queue);
     live.hub().join(id, queue);
@@ -59,7 +68,7 @@ pub async fn run(live: Live, mut session: Session, mut frames: MessageStream) {
                 last_heard = Instant::now();
                 match frame {
                     Some(Ok(Message::Text(text))) => {
-                        reply_to(&live, id, &mut session, &text).await.err()
+                        reply_to(&live, &auth, id, &mut session, &text).await.err()
                     }
                     Some(Ok(Message::Ping(bytes))) => {
                         write(&settings.client_timeout, session.pong(&bytes)).await.err()
@@ -119,8 +128,38 @@ async fn write(
     }
 }
 
-async fn reply_to(live: &Live, id: ClientId, session: &mut Session, text: &str) -> Result<(), End> {
+/// The connection speaks for `user` from now on; the client is told so.
+async fn identify(
+    live: &Live,
+    id: ClientId,
+    session: &mut Session,
+    user: Option<Uuid>,
+) -> Result<(), End> {
+    live.hub().identify(id, user);
+    send(
+        live,
+        session,
+        encode(&ServerMessage::Authenticated { user_id: user }),
+    )
+    .await
+}
+
+async fn reply_to(
+    live: &Live,
+    auth: &AuthSettings,
+    id: ClientId,
+    session: &mut Session,
+    text: &str,
+) -> Result<(), End> {
     match serde_json::from_str::<ClientMessage>(text) {
+        Ok(ClientMessage::Authenticate { token }) => match auth.jwt.verify(&token) {
+            Ok(subject) => identify(live, id, session, Some(subject.user_id)).await,
+            Err(error) => {
+                let message = format!("not signed in: {error}");
+                send(live, session, encode(&ServerMessage::Error { message })).await
+            }
+        },
+        Ok(ClientMessage::SignOut) => identify(live, id, session, None).await,
         Ok(ClientMessage::Subscribe { event_ids }) if event_ids.len() <= MAX_SUBSCRIBED_EVENTS => {
             live.hub()
                 .subscribe(id, event_ids.into_iter().collect::<HashSet<_>>());

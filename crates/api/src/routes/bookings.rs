@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use booking_domain::lifecycle::{self, Checkout};
 use booking_domain::ticket;
 use booking_domain::{
-    BookingReference, BookingRequest, BookingStatus, Card, Pagination, RawCard, RawItem,
-    ValidationErrors,
+    BookingOrigin, BookingReference, BookingRequest, BookingStatus, Card, Pagination, RawCard,
+    RawItem, ValidationErrors,
 };
 use booking_dto::Problem;
 use booking_dto::{
@@ -301,6 +301,10 @@ pub fn to_dto(booking: &BookingRecord, codes: &TicketCodes) -> Booking {
             BookingStatus::Confirmed => booking_dto::BookingStatus::Confirmed,
             BookingStatus::Cancelled => booking_dto::BookingStatus::Cancelled,
             BookingStatus::Expired => booking_dto::BookingStatus::Expired,
+        },
+        origin: match booking.origin {
+            BookingOrigin::Direct => booking_dto::BookingOrigin::Direct,
+            BookingOrigin::WaitingList => booking_dto::BookingOrigin::WaitingList,
         },
         total_cents: booking.total_cents,
         currency: booking.currency.clone(),

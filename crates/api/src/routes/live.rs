@@ -20,7 +20,10 @@ use crate::state::AppState;
         committed booking, cancellation, capacity change or event cancellation, on any api \
         instance; under load, at most one per tier per interval carrying the latest count. \
         A client may send `subscribe` with `eventIds` to narrow to those events; it then \
-        gets their current counts first. The server \
+        gets their current counts first. A signed-in client may send `authenticate` with \
+        its access token (answered `authenticated`): tickets offered to that buyer from a \
+        waiting list then arrive as `offer` with `bookingId` and `expiresAt`, on this \
+        connection alone; `signOut` ends that. The server \
         pings; a client that answers nothing within the timeout, or stops reading, is \
         disconnected.",
     responses(
@@ -36,6 +39,11 @@ pub async fn connect(
     let (response, socket, frames) = actix_ws::handle(&request, body).map_err(|error| {
         ApiError::invalid(ValidationErrors::single("upgrade", error.to_string()))
     })?;
-    actix_web::rt::spawn(session::run(state.live.clone(), socket, frames));
+    actix_web::rt::spawn(session::run(
+        state.live.clone(),
+        state.auth.clone(),
+        socket,
+        frames,
+    ));
     Ok(response)
 }

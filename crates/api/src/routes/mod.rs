@@ -7,6 +7,7 @@ pub mod events;
 pub mod health;
 pub mod live;
 pub mod organizer;
+pub mod waiting_list;
 
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{FromRequest, Handler, Responder, Route, web};
@@ -55,6 +56,12 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/events/{id}/check-ins").post(check_ins::check_in))
     .service(web::resource("/events/{id}/check-ins/summary").get(check_ins::summary))
     .service(web::resource("/events/{id}/tiers").post(organizer::add_tier))
+    .service(
+        web::resource("/events/{id}/tiers/{tier_id}/waiting-list")
+            .post(waiting_list::join)
+            .delete(waiting_list::leave),
+    )
+    .service(web::resource("/events/{id}/waiting-list").get(waiting_list::mine))
     .service(
         web::resource("/events/{id}/tiers/{tier_id}")
             .patch(organizer::update_tier)

@@ -6,7 +6,7 @@ use booking_domain::Role;
 use booking_domain::organizing::{
     self, EventChanges, NewEvent, NewTier, RawEventFields, RawTier, TierChanges,
 };
-use booking_dto::{Booking, BookingListParams, Page, Problem};
+use booking_dto::{Booking, BookingListParams, Page, Problem, WaitingListLength};
 use booking_dto::{
     CreateEventRequest, Event, OrganizerEvent, Tier, TierRequest, UpdateEventRequest,
     UpdateTierRequest,
@@ -354,6 +354,15 @@ pub async fn my_events(
                 sold: sale.sold,
                 held: sale.held,
                 revenue_cents: sale.revenue_cents,
+                waiting_lists: sale
+                    .waiting_lists
+                    .iter()
+                    .map(|line| WaitingListLength {
+                        tier_id: line.tier_id,
+                        people: line.people,
+                        tickets: line.tickets,
+                    })
+                    .collect(),
             })
             .collect(),
     ))

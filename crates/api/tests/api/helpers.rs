@@ -455,8 +455,10 @@ impl TestApp {
         .await
     }
 
-    /// Conservation, for every tier: capacity = remaining + tickets held by bookings; and
-    /// each buyer's tally of an event equals what their bookings hold.
+    /// Conservation, for every tier: capacity = remaining + held (pending, offers
+    /// included) + sold; nobody waits for a tier with tickets on public sale; and each
+    /// buyer's tally of an event equals what their bookings hold and their places wait
+    /// for.
     pub async fn assert_conservation(&self) {
         let broken = self
             .scalar(
@@ -468,20 +470,35 @@ impl TestApp {
             )
             .await;
         assert_eq!(broken, 0, "tiers whose tickets do not add up");
-        // The per-person limit reads this tally; it must equal what the bookings hold.
+        let passed_over = self
+            .scalar(
+                "SELECT count(*) AS value FROM ticket_tiers t JOIN events e ON e.id = t.event_id \
+                 WHERE t.remaining > 0 AND e.status = 'published' AND e.starts_at > now() \
+                   AND EXISTS (SELECT 1 FROM waiting_list w WHERE w.tier_id = t.id)",
+            )
+            .await;
+        assert_eq!(passed_over, 0, "tickets on sale while people wait for them");
+        // The per-person limit reads this tally; it must equal what the bookings hold
+        // and the places wait for.
         let drifted = self
             .scalar(
                 "SELECT count(*) AS value FROM ( \
-                     SELECT bi.user_id, bi.event_id, sum(bi.quantity)::int AS quantity \
-                       FROM booking_items bi JOIN bookings b ON b.id = bi.booking_id \
-                      WHERE b.status IN ('confirmed', 'pending') \
-                      GROUP BY bi.user_id, bi.event_id) held \
+                     SELECT user_id, event_id, sum(quantity)::int AS quantity FROM ( \
+                         SELECT bi.user_id, bi.event_id, bi.quantity \
+                           FROM booking_items bi JOIN bookings b ON b.id = bi.booking_id \
+                          WHERE b.status IN ('confirmed', 'pending') \
+                         UNION ALL \
+                         SELECT user_id, event_id, quantity FROM waiting_list) claims \
+                      GROUP BY user_id, event_id) held \
                  FULL JOIN (SELECT * FROM ticket_holdings WHERE quantity > 0) tally \
                    USING (user_id, event_id) \
                  WHERE held.quantity IS DISTINCT FROM tally.quantity",
             )
             .await;
-        assert_eq!(drifted, 0, "ticket_holdings differs from the bookings");
+        assert_eq!(
+            drifted, 0,
+            "ticket_holdings differs from the bookings and places"
+        );
     }
 }
 

@@ -31,3 +31,4 @@ mod organizer;
 mod security;
 mod shutdown;
 mod startup;
+mod waiting_list;

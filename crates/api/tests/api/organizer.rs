@@ -436,7 +436,7 @@ async fn the_sweeper_finishes_an_event_cancellation_a_crash_interrupted() {
         booking_persistence::events::release_bookings_of_cancelled_events(&mut conn, Utc::now())
             .await
             .unwrap();
-    assert_eq!(changes.len(), 1);
+    assert_eq!(changes.changes.len(), 1);
     assert_eq!(app.remaining(event.tiers[1].id).await, 50);
     let status = app
         .scalar(&format!(

@@ -6,7 +6,8 @@
 //! its row; the second then sees `cancelled` and returns the tickets no second time.
 
 use booking_domain::lifecycle::{Fate, check_cancel, status_at};
-use booking_domain::{Actor, CancelRejection};
+use booking_domain::waiting_list;
+use booking_domain::{Actor, BookingOrigin, CancelRejection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -15,7 +16,8 @@ use uuid::Uuid;
 use super::BookingRecord;
 use crate::availability::{self, AvailabilityChange};
 use crate::error::DbError;
-use crate::schema::{booking_items, bookings, events, ticket_tiers};
+use crate::schema::{self, booking_items, bookings, events, ticket_tiers};
+use crate::waiting_list::Offer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CancelBookingError {
@@ -36,7 +38,22 @@ impl From<diesel::result::Error> for CancelBookingError {
 #[derive(Debug)]
 pub struct CancelledBooking {
     pub booking: BookingRecord,
+    pub released: Released,
+}
+
+/// What tickets coming back did, once committed: the tiers' new counts, and the offers
+/// made to the people waiting for them.
+#[derive(Debug, Default)]
+pub struct Released {
     pub changes: Vec<AvailabilityChange>,
+    pub offers: Vec<Offer>,
+}
+
+impl Released {
+    pub fn extend(&mut self, more: Released) {
+        self.changes.extend(more.changes);
+        self.offers.extend(more.offers);
+    }
 }
 
 pub async fn cancel(
@@ -66,11 +83,11 @@ pub async fn cancel(
             .await?;
         let fate = check_cancel(actor, owner, &organizers, status)
             .map_err(CancelBookingError::Rejected)?;
-        let changes = release(conn, booking_id, fate, now).await?;
+        let released = release(conn, booking_id, fate, now).await?;
         let booking = super::find(conn, booking_id)
             .await?
             .ok_or(CancelBookingError::NotFound)?;
-        Ok(CancelledBooking { booking, changes })
+        Ok(CancelledBooking { booking, released })
     })
     .await
 }
@@ -82,16 +99,16 @@ pub(crate) async fn release(
     booking_id: Uuid,
     fate: Fate,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, DbError> {
+) -> Result<Released, DbError> {
     let Fate::Becomes(status) = fate else {
         return Err(DbError::Corrupt(format!(
             "a cancellation of booking {booking_id} would delete it"
         )));
     };
-    let changes = if fate.returns_tickets() {
+    let released = if fate.returns_tickets() {
         return_tickets(conn, booking_id, now).await?
     } else {
-        Vec::new()
+        Released::default()
     };
     diesel::update(bookings::table.find(booking_id))
         .set((
@@ -100,16 +117,25 @@ pub(crate) async fn release(
         ))
         .execute(conn)
         .await?;
-    Ok(changes)
+    Ok(released)
 }
 
-/// Puts a booking's tickets back on its tiers. The caller holds the booking's row lock;
-/// this takes its tier locks in ascending id order.
+/// Puts a booking's tickets back on its tiers, where the people waiting for them get them
+/// first (`waiting_list::offer_returned`). The caller holds the booking's row lock and
+/// has not changed its status yet; this takes its tier locks in ascending id order.
 pub(crate) async fn return_tickets(
     conn: &mut AsyncPgConnection,
     booking_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, DbError> {
+) -> Result<Released, DbError> {
+    let (user_id, status, origin): (Uuid, String, String) = bookings::table
+        .find(booking_id)
+        .select((bookings::user_id, bookings::status, bookings::origin))
+        .first(conn)
+        .await?;
+    let origin: BookingOrigin = origin
+        .parse()
+        .map_err(|error| DbError::Corrupt(format!("booking {booking_id}: {error}")))?;
     let items: Vec<(Uuid, i32)> = booking_items::table
         .filter(booking_items::booking_id.eq(booking_id))
         .order(booking_items::tier_id)
@@ -124,6 +150,17 @@ pub(crate) async fn return_tickets(
         .for_update()
         .load::<Uuid>(conn)
         .await?;
-    super::stock::adjust(conn, &items, now).await?;
-    availability::changes_for_tiers(conn, &tier_ids).await
+    super::stock::adjust(&*conn, &items, now).await?;
+    if waiting_list::forfeits_place(origin, super::stored_status(booking_id, &status)?) {
+        diesel::delete(
+            schema::waiting_list::table
+                .filter(schema::waiting_list::user_id.eq(user_id))
+                .filter(schema::waiting_list::tier_id.eq_any(&tier_ids)),
+        )
+        .execute(conn)
+        .await?;
+    }
+    let offers = crate::waiting_list::offer_returned(conn, &tier_ids, now).await?;
+    let changes = availability::changes_for_tiers(conn, &tier_ids).await?;
+    Ok(Released { changes, offers })
 }

@@ -4,18 +4,18 @@ pub(crate) mod cancel;
 mod holdings;
 mod locks;
 mod pipeline;
-mod rows;
+pub(crate) mod rows;
 mod settle;
-mod stock;
+pub(crate) mod stock;
 
-pub use cancel::{CancelBookingError, CancelledBooking, cancel};
+pub use cancel::{CancelBookingError, CancelledBooking, Released, cancel};
 pub use pipeline::{
     BatchOutcome, CreateBookingError, CreatedBooking, Idempotency, Order, create_batch,
 };
 pub use settle::{SettleError, Settled, expire_stale, settle};
 
-use booking_domain::BookingStatus;
 use booking_domain::lifecycle;
+use booking_domain::{BookingOrigin, BookingStatus};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -42,6 +42,8 @@ pub struct BookingRecord {
     pub reference: String,
     pub user_id: Uuid,
     pub status: BookingStatus,
+    /// Booked by the buyer, or offered to them from a waiting list.
+    pub origin: BookingOrigin,
     pub total_cents: i64,
     pub currency: String,
     pub created_at: DateTime<Utc>,
@@ -67,6 +69,7 @@ struct BookingRow {
     created_at: DateTime<Utc>,
     cancelled_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
+    origin: String,
 }
 
 /// A booking's status as stored; a name the code does not know is a corrupt row.
@@ -143,6 +146,10 @@ async fn with_items(
                 reference: row.reference,
                 user_id: row.user_id,
                 status,
+                origin: row
+                    .origin
+                    .parse()
+                    .map_err(|error| DbError::Corrupt(format!("booking {}: {error}", row.id)))?,
                 total_cents: row.total_cents,
                 currency: row.currency,
                 created_at: row.created_at,

@@ -31,8 +31,8 @@ use std::collections::HashMap;
 use booking_domain::batch::{BatchDecision, BatchEntry, BatchFacts, EarlierKey, decide};
 use booking_domain::lifecycle::{self, Checkout};
 use booking_domain::{
-    BookingPlan, BookingReference, BookingRejection, BookingRequest, BookingStatus, ItemTarget,
-    TierLine, UnresolvedItem,
+    BookingOrigin, BookingPlan, BookingReference, BookingRejection, BookingRequest, BookingStatus,
+    ItemTarget, TierLine, UnresolvedItem,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -525,6 +525,7 @@ fn record(
         reference: reference.as_str().to_owned(),
         user_id,
         status,
+        origin: BookingOrigin::Direct,
         total_cents: plan.total_cents,
         currency: plan.currency.clone(),
         created_at: now,

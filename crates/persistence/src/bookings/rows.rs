@@ -18,18 +18,19 @@ use super::BookingRecord;
 /// The columns of the bookings and items a batch inserts, and how many tickets it takes
 /// from each tier.
 #[derive(Debug, Default)]
-pub(super) struct Rows {
+pub(crate) struct Rows {
     id: Vec<Uuid>,
     reference: Vec<String>,
     user_id: Vec<Uuid>,
     status: Vec<&'static str>,
+    origin: Vec<&'static str>,
     expires_at: Vec<Option<DateTime<Utc>>>,
     total_cents: Vec<i64>,
     currency: Vec<String>,
     idempotency_key: Vec<Option<String>>,
     request_hash: Vec<Option<Vec<u8>>>,
     items: Items,
-    pub(super) sold: HashMap<Uuid, i32>,
+    pub(crate) sold: HashMap<Uuid, i32>,
 }
 
 #[derive(Debug, Default)]
@@ -43,12 +44,12 @@ struct Items {
 }
 
 impl Rows {
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.id.is_empty()
     }
 
     /// Adds `booking`, made by `plan`, under the request's key if it had one.
-    pub(super) fn add(
+    pub(crate) fn add(
         &mut self,
         booking: &BookingRecord,
         plan: &BookingPlan,
@@ -58,6 +59,7 @@ impl Rows {
         self.reference.push(booking.reference.clone());
         self.user_id.push(booking.user_id);
         self.status.push(booking.status.as_str());
+        self.origin.push(booking.origin.as_str());
         self.expires_at.push(booking.expires_at);
         self.total_cents.push(plan.total_cents);
         self.currency.push(plan.currency.clone());
@@ -78,19 +80,20 @@ impl Rows {
     }
 
     /// `INSERT` of every booking, all created at `now`.
-    pub(super) async fn insert_bookings(
+    pub(crate) async fn insert_bookings(
         &self,
         mut conn: &AsyncPgConnection,
         now: DateTime<Utc>,
     ) -> Result<usize, diesel::result::Error> {
         diesel::sql_query(
             "INSERT INTO bookings (id, reference, user_id, status, total_cents, currency, \
-                                   idempotency_key, request_hash, expires_at, created_at) \
-             SELECT b.*, $10 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], \
+                                   idempotency_key, request_hash, expires_at, origin, \
+                                   created_at) \
+             SELECT b.*, $11 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], \
                                          $5::int8[], $6::text[], $7::text[], $8::bytea[], \
-                                         $9::timestamptz[]) \
+                                         $9::timestamptz[], $10::text[]) \
                AS b(id, reference, user_id, status, total_cents, currency, \
-                    idempotency_key, request_hash, expires_at)",
+                    idempotency_key, request_hash, expires_at, origin)",
         )
         .bind::<Array<SqlUuid>, _>(&self.id)
         .bind::<Array<Text>, _>(&self.reference)
@@ -101,13 +104,14 @@ impl Rows {
         .bind::<Array<Nullable<Text>>, _>(&self.idempotency_key)
         .bind::<Array<Nullable<Bytea>>, _>(&self.request_hash)
         .bind::<Array<Nullable<Timestamptz>>, _>(&self.expires_at)
+        .bind::<Array<Text>, _>(&self.origin)
         .bind::<Timestamptz, _>(now)
         .execute(&mut conn)
         .await
     }
 
     /// `INSERT` of every booking's items; the triggers of `ticket_holdings` run per row.
-    pub(super) async fn insert_items(
+    pub(crate) async fn insert_items(
         &self,
         mut conn: &AsyncPgConnection,
     ) -> Result<usize, diesel::result::Error> {

@@ -10,8 +10,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::cancel::return_tickets;
-use crate::availability::AvailabilityChange;
+use super::cancel::{Released, return_tickets};
 use crate::error::DbError;
 use crate::schema::bookings;
 
@@ -37,8 +36,8 @@ impl From<diesel::result::Error> for SettleError {
 pub struct Settled {
     /// The booking's status now, as the domain decided; `None` when it was discarded.
     pub status: Option<BookingStatus>,
-    /// The counts of the tiers whose tickets came back.
-    pub changes: Vec<AvailabilityChange>,
+    /// The tickets that came back, and the offers they made.
+    pub released: Released,
 }
 
 /// Settles one booking at `now` in a transaction of its own, under its row lock, so a
@@ -63,12 +62,12 @@ pub async fn settle(
         let stored = super::stored_status(booking_id, &status)?;
         let fate = lifecycle::settle(stored, expires_at, now, settlement)
             .map_err(SettleError::NoLongerPending)?;
-        let changes = apply(conn, booking_id, fate, now).await?;
+        let released = apply(conn, booking_id, fate, now).await?;
         let status = match fate {
             Fate::Becomes(status) => Some(status),
             Fate::Discarded => None,
         };
-        Ok(Settled { status, changes })
+        Ok(Settled { status, released })
     })
     .await
 }
@@ -79,11 +78,11 @@ async fn apply(
     booking_id: Uuid,
     fate: Fate,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, SettleError> {
-    let changes = if fate.returns_tickets() {
+) -> Result<Released, SettleError> {
+    let released = if fate.returns_tickets() {
         return_tickets(conn, booking_id, now).await?
     } else {
-        Vec::new()
+        Released::default()
     };
     match fate {
         Fate::Becomes(status) => {
@@ -98,7 +97,7 @@ async fn apply(
                 .await?;
         }
     }
-    Ok(changes)
+    Ok(released)
 }
 
 /// Expires pending bookings whose `expires_at` has come (holds never paid, payments that
@@ -108,8 +107,8 @@ async fn apply(
 pub async fn expire_stale(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, DbError> {
-    let mut changes = Vec::new();
+) -> Result<Released, DbError> {
+    let mut released = Released::default();
     loop {
         let expired = conn
             .transaction(async |conn| {
@@ -144,8 +143,8 @@ pub async fn expire_stale(
                 other => DbError::Corrupt(other.to_string()),
             })?;
         match expired {
-            Some(returned) => changes.extend(returned),
-            None => return Ok(changes),
+            Some(returned) => released.extend(returned),
+            None => return Ok(released),
         }
     }
 }

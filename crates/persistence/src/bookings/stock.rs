@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// Adds `change` to `remaining` of each tier in `changes`, in one statement whatever their
 /// number. Tiers changed by zero are left out, so their version stays.
-pub(super) async fn adjust(
+pub(crate) async fn adjust(
     mut conn: &AsyncPgConnection,
     changes: &[(Uuid, i32)],
     now: DateTime<Utc>,

@@ -17,9 +17,11 @@ use uuid::Uuid;
 
 use super::{EventRecord, EventRow, TierRecord, with_tiers};
 use crate::availability::{self, AvailabilityChange};
+use crate::bookings::Released;
 use crate::bookings::cancel::release;
 use crate::error::DbError;
 use crate::schema::{booking_items, bookings, events, ticket_tiers};
+use crate::waiting_list::LineLength;
 
 pub async fn create(
     conn: &mut AsyncPgConnection,
@@ -244,7 +246,7 @@ pub async fn cancel(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(EventRecord, Vec<AvailabilityChange>), EventChangeError> {
+) -> Result<(EventRecord, Released), EventChangeError> {
     conn.transaction(async |conn| {
         lock_event_for(conn, id, organizing::check_cancel_event).await?;
         lock_tiers_of(conn, id).await?;
@@ -253,17 +255,17 @@ pub async fn cancel(
     })
     .await?;
 
-    let mut changes = release_bookings_of(conn, id, now).await?;
-    if changes.is_empty() {
+    let mut released = release_bookings_of(conn, id, now).await?;
+    if released.changes.is_empty() {
         // Nothing was sold: still report the event's counts, so watchers hear of it.
         let tier_ids: Vec<Uuid> = ticket_tiers::table
             .filter(ticket_tiers::event_id.eq(id))
             .select(ticket_tiers::id)
             .load(conn)
             .await?;
-        changes = availability::changes_for_tiers(conn, &tier_ids).await?;
+        released.changes = availability::changes_for_tiers(conn, &tier_ids).await?;
     }
-    Ok((load(conn, id).await?, changes))
+    Ok((load(conn, id).await?, released))
 }
 
 pub async fn delete_draft(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), EventChangeError> {
@@ -281,12 +283,14 @@ pub async fn delete_draft(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), 
     .await
 }
 
-/// Cancels, one transaction each, every booking still holding tickets of `event_id`.
+/// Cancels, one transaction each, every booking still holding tickets of `event_id`. A
+/// booking that also holds another event's tickets returns those to that event, where
+/// they may go to its waiting lists.
 async fn release_bookings_of(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, DbError> {
+) -> Result<Released, DbError> {
     let holding: Vec<Uuid> = bookings::table
         .inner_join(booking_items::table)
         .filter(booking_items::event_id.eq(event_id))
@@ -295,9 +299,9 @@ async fn release_bookings_of(
         .distinct()
         .load(conn)
         .await?;
-    let mut changes = Vec::new();
+    let mut released = Released::default();
     for booking_id in holding {
-        let released = conn
+        let booking_released = conn
             .transaction(async |conn| {
                 let status: String = bookings::table
                     .find(booking_id)
@@ -309,13 +313,13 @@ async fn release_bookings_of(
                 // A buyer may have cancelled it in the meantime.
                 match lifecycle::cancel(status) {
                     Ok(fate) => release(conn, booking_id, fate, now).await,
-                    Err(_) => Ok(Vec::new()),
+                    Err(_) => Ok(Released::default()),
                 }
             })
             .await?;
-        changes.extend(released);
+        released.extend(booking_released);
     }
-    Ok(changes)
+    Ok(released)
 }
 
 /// Finishes cancellations a crash interrupted: bookings still holding tickets of
@@ -323,7 +327,7 @@ async fn release_bookings_of(
 pub async fn release_bookings_of_cancelled_events(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
-) -> Result<Vec<AvailabilityChange>, DbError> {
+) -> Result<Released, DbError> {
     let events_left: Vec<Uuid> = booking_items::table
         .inner_join(bookings::table)
         .inner_join(events::table.on(events::id.eq(booking_items::event_id)))
@@ -333,11 +337,11 @@ pub async fn release_bookings_of_cancelled_events(
         .distinct()
         .load(conn)
         .await?;
-    let mut changes = Vec::new();
+    let mut released = Released::default();
     for event_id in events_left {
-        changes.extend(release_bookings_of(conn, event_id, now).await?);
+        released.extend(release_bookings_of(conn, event_id, now).await?);
     }
-    Ok(changes)
+    Ok(released)
 }
 
 /// Why a tier was not added, changed or removed.
@@ -382,14 +386,15 @@ impl From<diesel::result::Error> for TierChangeError {
 }
 
 /// Renames, re-prices or resizes a tier. Price changes apply to future bookings only:
-/// items keep the price they were sold at.
+/// items keep the price they were sold at. Tickets a larger capacity adds go to the
+/// tier's waiting list first.
 pub async fn update_tier(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,
     tier_id: Uuid,
     changes: &TierChanges,
     now: DateTime<Utc>,
-) -> Result<(TierRecord, Vec<AvailabilityChange>), TierChangeError> {
+) -> Result<(TierRecord, Released), TierChangeError> {
     conn.transaction(async |conn| {
         lock_event_for(conn, event_id, organizing::check_edit).await?;
         let tier: TierRecord = ticket_tiers::table
@@ -409,7 +414,7 @@ pub async fn update_tier(
             ),
             None => (tier.capacity, tier.remaining),
         };
-        let updated: TierRecord = diesel::update(ticket_tiers::table.find(tier_id))
+        diesel::update(ticket_tiers::table.find(tier_id))
             .set((
                 ticket_tiers::name.eq(changes.name.as_deref().unwrap_or(&tier.name)),
                 ticket_tiers::price_cents.eq(changes.price_cents.unwrap_or(tier.price_cents)),
@@ -418,11 +423,17 @@ pub async fn update_tier(
                 ticket_tiers::version.eq(ticket_tiers::version + 1),
                 ticket_tiers::updated_at.eq(now),
             ))
-            .returning(TierRecord::as_returning())
-            .get_result(conn)
+            .execute(conn)
             .await?;
+        let offers = crate::waiting_list::offer_returned(conn, &[tier_id], now).await?;
         let changes = availability::changes_for_tiers(conn, &[tier_id]).await?;
-        Ok((updated, changes))
+        // Read after the offers, which take from what the update added.
+        let updated = ticket_tiers::table
+            .find(tier_id)
+            .select(TierRecord::as_select())
+            .first(conn)
+            .await?;
+        Ok((updated, Released { changes, offers }))
     })
     .await
 }
@@ -508,6 +519,8 @@ pub struct EventSales {
     /// Of those, tickets held by pending bookings (not paid yet).
     pub held: i64,
     pub revenue_cents: i64,
+    /// The tiers people wait for.
+    pub waiting_lists: Vec<LineLength>,
 }
 
 /// Events of `organizer_id` (every event when `None`, for admins), newest start first,
@@ -546,10 +559,16 @@ pub async fn sales(
         ))
         .load(conn)
         .await?;
+    let lines = crate::waiting_list::lengths(conn, &ids).await?;
     Ok(with_tiers(conn, rows)
         .await?
         .into_iter()
         .map(|event| {
+            let waiting_lists = lines
+                .iter()
+                .filter(|line| event.tiers.iter().any(|tier| tier.id == line.tier_id))
+                .copied()
+                .collect();
             let (revenue_cents, held) = totals
                 .iter()
                 .find(|(id, _, _)| *id == event.id)
@@ -560,6 +579,7 @@ pub async fn sales(
                 sold: event.total_tickets() - event.remaining_tickets(),
                 held,
                 revenue_cents,
+                waiting_lists,
                 event,
             }
         })
