@@ -6,7 +6,7 @@ use booking_dto::{
     AuthResponse, Booking, BookingListParams, BookingStatus, CheckIn, CheckInRequest,
     CheckInSummary, CreateBookingRequest, CreateEventRequest, ErrorCode, Event, EventListParams,
     FieldProblem, LoginRequest, OrganizerEvent, Page, PayRequest, Problem, RegisterRequest, Tier,
-    TierRequest, UpdateEventRequest, UpdateTierRequest,
+    TierRequest, UpdateEventRequest, UpdateTierRequest, WaitingListPlace,
 };
 use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
@@ -305,6 +305,32 @@ pub async fn check_in(session: Session, event: Uuid, code: &str) -> Result<Check
 
 pub async fn check_in_summary(session: Session, event: Uuid) -> Result<CheckInSummary, ApiError> {
     let path = format!("/events/{event}/check-ins/summary");
+    read(call(session, Method::GET, &path, NONE).await?).await
+}
+
+/// Takes a place for `quantity` tickets of the sold-out `tier` of `event`.
+pub async fn join_waiting_list(
+    session: Session,
+    event: Uuid,
+    tier: Uuid,
+    quantity: i64,
+) -> Result<WaitingListPlace, ApiError> {
+    let path = format!("/events/{event}/tiers/{tier}/waiting-list");
+    let body = booking_dto::JoinWaitingListRequest { quantity };
+    read(call(session, Method::POST, &path, Some(&body)).await?).await
+}
+
+pub async fn leave_waiting_list(session: Session, event: Uuid, tier: Uuid) -> Result<(), ApiError> {
+    let path = format!("/events/{event}/tiers/{tier}/waiting-list");
+    done(call(session, Method::DELETE, &path, NONE).await?).await
+}
+
+/// The caller's places in the waiting lists of `event`'s tiers.
+pub async fn waiting_list_places(
+    session: Session,
+    event: Uuid,
+) -> Result<Vec<WaitingListPlace>, ApiError> {
+    let path = format!("/events/{event}/waiting-list");
     read(call(session, Method::GET, &path, NONE).await?).await
 }
 

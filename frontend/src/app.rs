@@ -7,6 +7,7 @@ use leptos_router::path;
 
 use crate::api;
 use crate::components::header::Header;
+use crate::components::offer_banner::OfferBanner;
 use crate::components::toasts::ToastRegion;
 use crate::live;
 use crate::pages::bookings::BookingsPage;
@@ -18,13 +19,15 @@ use crate::pages::not_found::NotFound;
 use crate::pages::organizer::{OrganizerArea, OrganizerView};
 use crate::pages::pay::PayPage;
 use crate::pages::register::RegisterPage;
-use crate::state::{Cart, LiveCounts, Session, Toasts};
+use crate::state::{Cart, LiveCounts, LiveOffers, Session, Toasts};
 
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::new();
     let counts = LiveCounts::new();
+    let offers = LiveOffers::new();
     provide_context(session);
+    provide_context(offers);
     provide_context(Cart::restore());
     provide_context(counts);
     provide_context(Toasts::new());
@@ -36,12 +39,13 @@ pub fn App() -> impl IntoView {
         }
     });
     crate::pages::bookings::track_booked_events(session);
-    live::connect(counts);
+    live::connect(counts, session, offers);
 
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header/>
+            <OfferBanner/>
             <main id="main" class="content" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=EventsPage/>

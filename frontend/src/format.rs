@@ -97,6 +97,23 @@ pub fn when_at(instant: DateTime<Utc>, offset_seconds_east: i32) -> String {
         .to_string()
 }
 
+/// "8:31 PM" at the given offset east of UTC.
+pub fn clock_at(instant: DateTime<Utc>, offset_seconds_east: i32) -> String {
+    let offset = FixedOffset::east_opt(offset_seconds_east).unwrap_or(Utc.fix());
+    instant
+        .with_timezone(&offset)
+        .format("%-I:%M %p")
+        .to_string()
+}
+
+/// What a waiting-list offer holds: "2 tickets held for you until 8:31 PM".
+pub fn offer_sentence(tickets: i64, until: &str) -> String {
+    match tickets {
+        1 => format!("1 ticket held for you until {until}"),
+        n => format!("{n} tickets held for you until {until}"),
+    }
+}
+
 /// An iCalendar file (RFC 5545) of one event, for "Add to calendar". Its end is not
 /// known, so it has none: calendars show it at its start.
 pub fn ics(
@@ -234,6 +251,22 @@ mod tests {
         assert!(file.ends_with("END:VCALENDAR\r\n"));
         let long = ics("u", &"é".repeat(60), "x", starts, now);
         assert!(long.split("\r\n").all(|line| line.len() <= 75), "{long}");
+    }
+
+    #[test]
+    fn an_offer_says_how_many_tickets_until_when_in_local_time() {
+        use chrono::TimeZone;
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 19, 31, 0).unwrap();
+        assert_eq!(clock_at(at, 3_600), "8:31 PM");
+        assert_eq!(clock_at(at, -8 * 3_600), "11:31 AM");
+        assert_eq!(
+            offer_sentence(2, "8:31 PM"),
+            "2 tickets held for you until 8:31 PM"
+        );
+        assert_eq!(
+            offer_sentence(1, "8:31 PM"),
+            "1 ticket held for you until 8:31 PM"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The tab's one WebSocket to `/api/v1/ws`: subscribes to the events on screen, writes
 //! every `ticketUpdate` into [`LiveCounts`], and reconnects with backoff after a drop.
 //! A `hello` after a reconnect means updates may have been missed: the counts are
-//! forgotten and pages read theirs again.
+//! forgotten and pages read theirs again. While someone is signed in the connection
+//! speaks for them (`authenticate`), so their waiting-list offers reach [`LiveOffers`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,7 +16,9 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::state::LiveCounts;
+use crate::api;
+use crate::state::offers::HeardOffer;
+use crate::state::{LiveCounts, LiveOffers, Session};
 
 /// Exponential backoff with jitter, so a restarted server is not hit by every tab at once.
 const RECONNECT: Backoff = Backoff {
@@ -33,6 +36,11 @@ struct Connection {
 
 struct Link {
     counts: LiveCounts,
+    session: Session,
+    offers: LiveOffers,
+    /// The token of an `authenticate` not answered yet, and whether it is a retry after
+    /// refreshing a token the server found expired.
+    authenticating: Option<(String, bool)>,
     current: Option<Connection>,
     /// Consecutive failed attempts, for the backoff.
     failures: u32,
@@ -43,18 +51,31 @@ struct Link {
 type Shared = Rc<RefCell<Link>>;
 
 /// Opens the socket and keeps it open for the life of the page.
-pub fn connect(counts: LiveCounts) {
+pub fn connect(counts: LiveCounts, session: Session, offers: LiveOffers) {
     let link: Shared = Rc::new(RefCell::new(Link {
         counts,
+        session,
+        offers,
+        authenticating: None,
         current: None,
         failures: 0,
         greeted: false,
     }));
     open(&link);
     // Whenever the set of events on screen changes, tell the server.
+    let watching = Rc::clone(&link);
     Effect::new(move || {
         let watched = counts.watched();
-        subscribe(&link, watched);
+        subscribe(&watching, watched);
+    });
+    // Whenever someone signs in or out, the connection speaks for them (a token refresh
+    // is not a new sign-in).
+    let user = Memo::new(move |_| session.user().map(|user| user.id));
+    Effect::new(move || {
+        if user.get().is_none() {
+            offers.clear();
+        }
+        identify(&link, false);
     });
 }
 
@@ -85,6 +106,7 @@ fn open(link: &Shared) {
                 state.counts.watched_untracked()
             };
             subscribe(&link, watched);
+            identify(&link, false);
         })
     };
     let on_message = {
@@ -145,8 +167,51 @@ fn receive(link: &Shared, text: &str) {
             event_remaining,
         } => counts.apply(event_id, tier_id, remaining, event_remaining),
         ServerMessage::CheckIns { event_id, .. } => counts.checked_in(event_id),
-        ServerMessage::Error { .. } => {}
+        ServerMessage::Offer {
+            booking_id,
+            expires_at,
+        } => link.borrow().offers.offered(HeardOffer {
+            booking_id,
+            expires_at,
+        }),
+        ServerMessage::Authenticated { .. } => link.borrow_mut().authenticating = None,
+        ServerMessage::Error { .. } => {
+            // An `authenticate` refused: the token expired while the tab was idle. One
+            // refresh, then one more try.
+            let refused = link.borrow_mut().authenticating.take();
+            if let Some((stale, false)) = refused {
+                let (link, session) = (Rc::clone(link), link.borrow().session);
+                leptos::task::spawn_local(async move {
+                    if api::refresh(session, Some(stale)).await.is_ok() {
+                        identify(&link, true);
+                    }
+                });
+            }
+        }
     }
+}
+
+/// Tells the server whom the connection speaks for: the signed-in user (by their token)
+/// or nobody. `retry`: after refreshing a token it refused.
+fn identify(link: &Shared, retry: bool) {
+    let mut state = link.borrow_mut();
+    let Some(connection) = &state.current else {
+        return;
+    };
+    if connection.socket.ready_state() != WebSocket::OPEN {
+        return;
+    }
+    let message = match state.session.token() {
+        Some(token) => ClientMessage::Authenticate { token },
+        None => ClientMessage::SignOut,
+    };
+    if let Ok(frame) = serde_json::to_string(&message) {
+        let _ = connection.socket.send_with_str(&frame);
+    }
+    state.authenticating = match message {
+        ClientMessage::Authenticate { token } => Some((token, retry)),
+        _ => None,
+    };
 }
 
 fn subscribe(link: &Shared, event_ids: Vec<Uuid>) {

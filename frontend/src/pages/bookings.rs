@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use booking_dto::{Booking, BookingListParams, BookingStatus};
+use booking_dto::{Booking, BookingListParams, BookingOrigin, BookingStatus};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
@@ -21,6 +21,7 @@ use crate::format;
 use crate::pages::cart::pay_path;
 use crate::state::Session;
 use crate::state::counts::use_counts;
+use crate::state::offers::use_offers;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -108,6 +109,7 @@ fn BookingList() -> impl IntoView {
             .filter(|page| *page >= 1)
             .unwrap_or(1)
     });
+    let offers = use_offers();
     let reloads = RwSignal::new(0_u32);
     Effect::new(move || counts.watch(Vec::new()));
 
@@ -118,6 +120,8 @@ fn BookingList() -> impl IntoView {
             limit: Some(PAGE_SIZE),
         };
         reloads.get();
+        // An offer heard is a new pending booking of this buyer's.
+        offers.heard();
         async move { api::bookings(session, &params).await }
     });
 
@@ -270,7 +274,7 @@ fn CancelBookingDialog(
                     .unwrap_or_default()
             })
             body=Signal::derive(move || {
-                "Its tickets go back on sale for everyone. This cannot be undone.".to_owned()
+                "Its tickets go to the waiting list, if anyone waits, or back on sale. This cannot be undone.".to_owned()
             })
             confirm_label="Yes, cancel it"
             dismiss_label="Keep booking"
@@ -332,10 +336,30 @@ fn BookingCard(booking: Booking, to_cancel: RwSignal<Option<Booking>>) -> impl I
         .filter(|_| status == BookingStatus::Pending)
         .map(|expires_at| {
             let pay = pay_path(&booking);
+            let offer = (booking.origin == BookingOrigin::WaitingList).then(|| {
+                let tickets = booking
+                    .items
+                    .iter()
+                    .map(|item| i64::from(item.quantity))
+                    .sum();
+                let until =
+                    format::clock_at(expires_at, crate::browser::local_offset_seconds(expires_at));
+                view! {
+                    <p class="offer-note">
+                        "From the waiting list: " {format::offer_sentence(tickets, &until)} "."
+                    </p>
+                }
+            });
+            let pay_label = if offer.is_some() {
+                "Pay now"
+            } else {
+                "Complete payment"
+            };
             view! {
                 <div class="booking-hold">
+                    {offer}
                     <HoldCountdown expires_at/>
-                    <A href=pay attr:class="button button-primary">"Complete payment"</A>
+                    <A href=pay attr:class="button button-primary">{pay_label}</A>
                 </div>
             }
         });

@@ -12,6 +12,7 @@ use crate::browser;
 use crate::components::availability_badge::AvailabilityBadge;
 use crate::components::load_error::LoadError;
 use crate::components::quantity_picker::QuantityPicker;
+use crate::components::waiting_list::{WaitingListSpot, waiting_list_view};
 use crate::format;
 use crate::state::cart::use_cart;
 use crate::state::counts::use_counts;
@@ -111,7 +112,8 @@ fn EventDetails(event: Event) -> impl IntoView {
 }
 
 /// A tier: price, live count and a picker bounded by what is left and by what the
-/// per-person limit still allows after the cart's other tickets for this event.
+/// per-person limit still allows after the cart's other tickets for this event; sold
+/// out, its waiting list.
 #[component]
 fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
     let counts = use_counts();
@@ -154,6 +156,21 @@ fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
     };
 
     let labelled_by = heading_id.clone();
+    let spot = WaitingListSpot {
+        event_id,
+        tier_id,
+        tier_name: tier_name.clone(),
+        limit,
+    };
+    // The waiting list's code is fetched the first time a tier is sold out on screen.
+    let waiting_list = move || {
+        (on_sale && sold_out()).then(|| {
+            let spot = spot.clone();
+            view! {
+                <Suspense fallback=|| ()>{Suspend::new(waiting_list_view(spot))}</Suspense>
+            }
+        })
+    };
     view! {
         <li class="tier" aria-labelledby=labelled_by>
             <div class="tier-info">
@@ -161,7 +178,7 @@ fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
                 <p class="price">{price}</p>
                 <AvailabilityBadge remaining capacity=Signal::derive(move || capacity)/>
             </div>
-            <div class="tier-actions">
+            <div class="tier-actions" hidden=move || on_sale && sold_out()>
                 <QuantityPicker
                     id=select_id
                     tier_name=tier_name.clone()
@@ -182,6 +199,7 @@ fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
                     }}
                 </button>
             </div>
+            {waiting_list}
         </li>
     }
 }

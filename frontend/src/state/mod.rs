@@ -3,10 +3,12 @@
 pub mod cart;
 pub mod counts;
 pub mod form_errors;
+pub mod offers;
 pub mod session;
 pub mod toasts;
 
 pub use cart::{Cart, CartLine};
 pub use counts::LiveCounts;
+pub use offers::LiveOffers;
 pub use session::{AuthState, Session};
 pub use toasts::Toasts;

@@ -133,6 +133,27 @@ fn EventSales(sales: OrganizerEvent) -> impl IntoView {
             }
         })
         .collect_view();
+    let waiting = sales
+        .waiting_lists
+        .iter()
+        .filter_map(|line| {
+            let tier = event.tiers.iter().find(|tier| tier.id == line.tier_id)?;
+            let people = if line.people == 1 {
+                "1 person".to_owned()
+            } else {
+                format!("{} people", format::count(line.people))
+            };
+            let tickets = if line.tickets == 1 {
+                "1 ticket".to_owned()
+            } else {
+                format!("{} tickets", format::count(line.tickets))
+            };
+            Some(format!("{}: {people} for {tickets}", tier.name))
+        })
+        .collect::<Vec<_>>();
+    let waiting = (!waiting.is_empty()).then(|| {
+        view! { <p class="sales-waiting">"Waiting lists — " {waiting.join(" · ")}</p> }
+    });
     view! {
         <article class="booking org-event" aria-labelledby=labelled_by>
             <header class="booking-header">
@@ -162,6 +183,7 @@ fn EventSales(sales: OrganizerEvent) -> impl IntoView {
                 "Sold " <strong class="sold">{sales.sold}</strong> " · Revenue "
                 <strong class="revenue">{revenue}</strong>
             </p>
+            {waiting}
         </article>
     }
 }

@@ -446,13 +446,13 @@ impl Browser {
         assert_eq!(inner, width, "the viewport is as wide as the window");
     }
 
-    /// Screenshots `<name>-375.png` and `<name>-1280.png` (phone and desktop), leaving
-    /// the window at 1280 px.
+    /// Screenshots `<name>-375.png`, `<name>-768.png` and `<name>-1280.png` (phone,
+    /// tablet and desktop), leaving the window at 1280 px.
     pub async fn screenshots(&self, name: &str) {
-        self.set_width(375).await;
-        self.screenshot(&format!("{name}-375")).await;
-        self.set_width(1280).await;
-        self.screenshot(&format!("{name}-1280")).await;
+        for width in [375, 768, 1280] {
+            self.set_width(width).await;
+            self.screenshot(&format!("{name}-{width}")).await;
+        }
     }
 
     /// Runs `script` in the page and decodes what it returns.

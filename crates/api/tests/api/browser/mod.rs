@@ -23,3 +23,4 @@ mod live;
 mod organizer;
 mod routes;
 mod tickets;
+mod waiting_list;
