@@ -12,7 +12,13 @@
 //!      │ declined: discarded (deleted, tickets back)
 //!      │ expiresAt passed (sweeper, pay or any read): expired (tickets back)
 //!      └ cancel ──▶ cancelled (tickets back)
+//!
+//!   tickets back to a tier people wait for ──▶ pending, origin waitingList (an offer,
+//!   until now + offerMinutes): from here on exactly like a hold (`waiting_list`)
 //! ```
+//!
+//! "Tickets back" always means: to the first in the tier's waiting line as an offer, if
+//! anyone waits (`waiting_list::allot`), else to public sale.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
