@@ -44,6 +44,9 @@ pub struct LiveMetrics {
     pub notices_sent: Counter,
     pub notices_heard: Counter,
     pub listener_reconnects: Counter,
+    /// Waiting-list offers this instance made: returned tickets held for the first in
+    /// line.
+    pub offers: Counter,
     /// 1 while the LISTEN connection is up.
     pub listening: Gauge,
     /// Tiers whose latest count the hub keeps; those of events that are over are let go.
@@ -159,6 +162,11 @@ pub struct Metrics {
 
 impl LiveMetrics {
     fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "waiting_list_offers",
+            "Waiting-list offers made by this instance: returned tickets held for the first in line",
+            self.offers.clone(),
+        );
         registry.register(
             "ws_clients",
             "WebSocket clients connected to this instance",

@@ -32,7 +32,10 @@ pub struct RegisterRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
+    /// No NUL character: the server refuses any in a body (400), as PostgreSQL stores none.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[^\\u0000]*$"))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[^\\u0000]*$"))]
     pub password: String,
 }
 

@@ -137,6 +137,7 @@ impl Live {
         if offers.is_empty() {
             return;
         }
+        self.metrics.offers.inc_by(offers.len() as u64);
         self.hub.announce(Announcement::Offers(offers.clone()));
         let _ = self.announcements.send(Announcement::Offers(offers));
     }

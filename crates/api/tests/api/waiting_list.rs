@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{
-    EventSpec, TestApp, all_at_once, count_status, expect_problem, second_instance, spawn_app,
+    EventSpec, TestApp, all_at_once, count_status, expect_problem, metric, second_instance,
+    spawn_app,
 };
 
 const APPROVES: &str = "4242424242424242";
@@ -260,6 +261,10 @@ async fn returned_tickets_go_to_the_first_in_line_as_offers_each_told_alone_on_a
         .await
         .expect("Carol hears of hers");
     assert_ne!(bob_offer, carol_offer);
+    assert_eq!(
+        metric(&app, &app.address, "booking_waiting_list_offers_total").await,
+        2.0
+    );
     let offer_length = bob_expires - cancelled_at;
     assert!(
         offer_length > TimeDelta::minutes(7)
