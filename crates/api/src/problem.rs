@@ -307,7 +307,7 @@ impl From<CreateBookingError> for ApiError {
         match error {
             CreateBookingError::Rejected(rejection) => rejection.into(),
             CreateBookingError::Unresolved(UnresolvedItem::EventNotFound(_)) => {
-                Self::EventNotFound("No event with this id.".into())
+                Self::no_such_event()
             }
             CreateBookingError::Unresolved(UnresolvedItem::EventNeedsTier(_)) => Self::Validation {
                 detail: "The request has invalid fields.".into(),
@@ -338,9 +338,7 @@ impl From<CancelBookingError> for ApiError {
 impl From<events::EventChangeError> for ApiError {
     fn from(error: events::EventChangeError) -> Self {
         match error {
-            events::EventChangeError::NotFound => {
-                Self::EventNotFound("No event with this id.".into())
-            }
+            events::EventChangeError::NotFound => Self::no_such_event(),
             events::EventChangeError::Rejected(rejection) => {
                 Self::EventStateConflict(rejection.to_string())
             }
@@ -416,6 +414,11 @@ impl From<BookingRejection> for ApiError {
 }
 
 impl ApiError {
+    /// 404 `EventNotFound`: no event has this id (or one the caller may see).
+    pub fn no_such_event() -> Self {
+        Self::EventNotFound("No event with this id.".into())
+    }
+
     /// A waiting-list refusal for a tier of `event_id`.
     pub fn from_waiting_list(event_id: Uuid, error: WaitingListError) -> Self {
         match error {

@@ -88,7 +88,7 @@ pub async fn detail(
     caller: Option<AuthUser>,
     id: web::Path<String>,
 ) -> Result<web::Json<Event>, ApiError> {
-    let not_found = || ApiError::EventNotFound("No event with this id.".into());
+    let not_found = ApiError::no_such_event;
     let id: Uuid = id.parse().map_err(|_| not_found())?;
     let mut conn = state.pool.get().await?;
     let event = events::find(&mut conn, id)

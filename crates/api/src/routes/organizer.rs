@@ -44,7 +44,7 @@ pub(super) async fn managed_event(
     id: &str,
 ) -> Result<EventRecord, ApiError> {
     require_organizer(caller)?;
-    let not_found = || ApiError::EventNotFound("No event with this id.".into());
+    let not_found = ApiError::no_such_event;
     let id: Uuid = id.parse().map_err(|_| not_found())?;
     let event = events::find(&mut *state.pool.get().await?, id)
         .await?

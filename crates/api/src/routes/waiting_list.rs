@@ -15,10 +15,7 @@ use crate::state::AppState;
 
 /// The event and tier a path names; ids that do not parse name nothing.
 fn ids(path: (String, String)) -> Result<(Uuid, Uuid), ApiError> {
-    let event_id = path
-        .0
-        .parse()
-        .map_err(|_| ApiError::EventNotFound("No event with this id.".into()))?;
+    let event_id = path.0.parse().map_err(|_| ApiError::no_such_event())?;
     let tier_id = path
         .1
         .parse()
@@ -132,9 +129,7 @@ pub async fn mine(
     caller: AuthUser,
     id: web::Path<String>,
 ) -> Result<web::Json<Vec<WaitingListPlace>>, ApiError> {
-    let event_id: Uuid = id
-        .parse()
-        .map_err(|_| ApiError::EventNotFound("No event with this id.".into()))?;
+    let event_id: Uuid = id.parse().map_err(|_| ApiError::no_such_event())?;
     let places =
         waiting_list::places_of(&mut *state.pool.get().await?, caller.id, event_id).await?;
     Ok(web::Json(places.into_iter().map(to_dto).collect()))

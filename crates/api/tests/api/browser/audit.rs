@@ -107,3 +107,16 @@ pub async fn audit(browser: &Browser) -> Audit {
         other: other.into_iter().map(describe).collect(),
     }
 }
+
+/// axe-core finds nothing serious or critical on the page as it is, at both widths.
+pub async fn assert_accessible(browser: &Browser, what: &str) {
+    for width in [375, 1280] {
+        browser.set_width(width).await;
+        let found = audit(browser).await;
+        assert!(
+            found.blocking.is_empty(),
+            "{what} at {width} px: {:?}",
+            found.blocking
+        );
+    }
+}

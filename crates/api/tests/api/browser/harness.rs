@@ -208,17 +208,22 @@ impl WebApp {
         tier: uuid::Uuid,
         quantity: i64,
     ) -> booking_dto::Booking {
+        self.booked(
+            &self.seeded_token(email).await,
+            &serde_json::json!([{ "tierId": tier, "quantity": quantity }]),
+        )
+        .await
+    }
+
+    /// An access token of the seeded account `email`.
+    pub async fn seeded_token(&self, email: &str) -> String {
         let signed_in: booking_dto::AuthResponse = self
             .login(email, booking_persistence::seed::SEED_PASSWORD)
             .await
             .json()
             .await
             .expect("the seeded account signs in");
-        self.booked(
-            &signed_in.access_token,
-            &serde_json::json!([{ "tierId": tier, "quantity": quantity }]),
-        )
-        .await
+        signed_in.access_token
     }
 
     pub async fn bookings_of(&self, email: &str) -> i64 {

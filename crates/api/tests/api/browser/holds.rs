@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use thirtyfour::By;
 
-use super::audit::audit;
+use super::audit::assert_accessible;
 use super::harness::{APPROVING_CARD, Browser, DECLINING_CARD, UI_TIMEOUT, WebApp};
 
 const FESTIVAL: &str = "Summer Open Air Festival";
@@ -33,19 +33,6 @@ async fn hold_through_cart(browser: &Browser, app: &WebApp, quantity: u32) -> St
         .next()
         .expect("a booking id")
         .to_owned()
-}
-
-/// axe-core finds nothing serious or critical on the page as it is, at both widths.
-async fn assert_accessible(browser: &Browser, what: &str) {
-    for width in [375, 1280] {
-        browser.set_width(width).await;
-        let found = audit(browser).await;
-        assert!(
-            found.blocking.is_empty(),
-            "{what} at {width} px: {:?}",
-            found.blocking
-        );
-    }
 }
 
 /// The clock's text now, e.g. "9:58".

@@ -5,23 +5,10 @@ use std::time::{Duration, Instant};
 
 use thirtyfour::By;
 
-use super::audit::audit;
-use super::harness::{APPROVING_CARD, Browser, UI_TIMEOUT, WebApp};
+use super::audit::assert_accessible;
+use super::harness::{APPROVING_CARD, UI_TIMEOUT, WebApp};
 
 const CONCERT: &str = "Limited Concert";
-
-/// axe-core finds nothing serious or critical on the page as it is, at both widths.
-async fn assert_accessible(browser: &Browser, what: &str) {
-    for width in [375, 1280] {
-        browser.set_width(width).await;
-        let found = audit(browser).await;
-        assert!(
-            found.blocking.is_empty(),
-            "{what} at {width} px: {:?}",
-            found.blocking
-        );
-    }
-}
 
 #[tokio::test]
 async fn bob_waits_for_the_sold_out_concert_and_gets_alices_ticket_live_when_she_cancels() {
@@ -47,20 +34,12 @@ async fn bob_waits_for_the_sold_out_concert_and_gets_alices_ticket_live_when_she
     browser.screenshots("waiting-list-joined").await;
     assert_accessible(&browser, "the sold-out event with a place").await;
 
-    let alice = app
-        .login(
-            "alice@example.com",
-            booking_persistence::seed::SEED_PASSWORD,
-        )
-        .await
-        .json::<booking_dto::AuthResponse>()
-        .await
-        .expect("Alice signs in");
+    let alice = app.seeded_token("alice@example.com").await;
     let cancelled = Instant::now();
     let answer = app
         .client
         .post(app.url(&format!("/api/v1/bookings/{}/cancel", alices.id)))
-        .bearer_auth(&alice.access_token)
+        .bearer_auth(&alice)
         .send()
         .await
         .expect("cancel");
@@ -122,36 +101,23 @@ async fn my_bookings_says_what_an_offer_holds_and_until_when() {
     let tier = concert.tiers[0].id;
     let alices = app.seeded_booking("alice@example.com", tier, 1).await;
     app.seeded_booking("charlie@example.com", tier, 1).await;
-    let bob = app
-        .login("bob@example.com", booking_persistence::seed::SEED_PASSWORD)
-        .await
-        .json::<booking_dto::AuthResponse>()
-        .await
-        .expect("Bob signs in");
+    let bob = app.seeded_token("bob@example.com").await;
     let joined = app
         .client
         .post(app.url(&format!(
             "/api/v1/events/{}/tiers/{tier}/waiting-list",
             concert.id
         )))
-        .bearer_auth(&bob.access_token)
+        .bearer_auth(&bob)
         .json(&serde_json::json!({ "quantity": 1 }))
         .send()
         .await
         .expect("join");
     assert_eq!(joined.status(), reqwest::StatusCode::CREATED);
-    let alice = app
-        .login(
-            "alice@example.com",
-            booking_persistence::seed::SEED_PASSWORD,
-        )
-        .await
-        .json::<booking_dto::AuthResponse>()
-        .await
-        .expect("Alice signs in");
+    let alice = app.seeded_token("alice@example.com").await;
     app.client
         .post(app.url(&format!("/api/v1/bookings/{}/cancel", alices.id)))
-        .bearer_auth(&alice.access_token)
+        .bearer_auth(&alice)
         .send()
         .await
         .expect("cancel");
