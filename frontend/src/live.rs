@@ -174,6 +174,11 @@ fn receive(link: &Shared, text: &str) {
             booking_id,
             expires_at,
         }),
+        ServerMessage::Queue {
+            event_id,
+            admitted_through,
+            sold_out,
+        } => counts.queue_moved(event_id, admitted_through, sold_out),
         ServerMessage::Authenticated { .. } => link.borrow_mut().authenticating = None,
         ServerMessage::Error { .. } => {
             // An `authenticate` refused: the token expired while the tab was idle. One

@@ -1,5 +1,6 @@
 //! The booking API: HTTP handlers, authentication and the server's wiring.
 
+pub mod admitter;
 pub mod auth;
 pub mod booking;
 pub mod cli;

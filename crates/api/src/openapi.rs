@@ -14,7 +14,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::problem::ApiError;
-use crate::routes::{auth, bookings, check_ins, events, health, live, organizer, waiting_list};
+use crate::routes::{
+    auth, bookings, check_ins, events, health, live, organizer, queue, waiting_list,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,6 +56,8 @@ use crate::routes::{auth, bookings, check_ins, events, health, live, organizer, 
         waiting_list::join,
         waiting_list::leave,
         waiting_list::mine,
+        queue::join,
+        queue::me,
         live::connect,
     ),
     // Types no handler names as a body are not collected on their own: enums of query
@@ -70,6 +74,7 @@ use crate::routes::{auth, bookings, check_ins, events, health, live, organizer, 
         (name = "organizer", description = "Running events (organizers and admins)"),
         (name = "bookings", description = "Booking and cancelling tickets"),
         (name = "waiting list", description = "Waiting for a sold-out tier, and the offers that follow"),
+        (name = "waiting room", description = "The on-sale of a big event: a fair line at a pace the booking path serves"),
         (name = "door", description = "Checking tickets in at the door (organizers and admins)"),
         (name = "live", description = "Live availability over a WebSocket"),
         (name = "operations", description = "Health, readiness and metrics"),

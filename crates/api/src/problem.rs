@@ -42,6 +42,12 @@ pub enum ApiError {
     TicketLimitExceeded { detail: String, event_id: Uuid },
     #[error("{detail}")]
     EventNotBookable { detail: String, event_id: Uuid },
+    #[error("{detail}")]
+    SalesNotStarted { detail: String, event_id: Uuid },
+    #[error("{detail}")]
+    QueuePassRequired { detail: String, event_id: Uuid },
+    #[error("{0}")]
+    QueueNotOpen(String),
     #[error("{0}")]
     BookingAlreadyCancelled(String),
     #[error("{0}")]
@@ -130,6 +136,9 @@ impl ApiError {
             Self::InsufficientTickets { .. } => ErrorCode::InsufficientTickets,
             Self::TicketLimitExceeded { .. } => ErrorCode::TicketLimitExceeded,
             Self::EventNotBookable { .. } => ErrorCode::EventNotBookable,
+            Self::SalesNotStarted { .. } => ErrorCode::SalesNotStarted,
+            Self::QueuePassRequired { .. } => ErrorCode::QueuePassRequired,
+            Self::QueueNotOpen(_) => ErrorCode::QueueNotOpen,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::PaymentDeclined => ErrorCode::PaymentDeclined,
             Self::HoldExpired => ErrorCode::HoldExpired,
@@ -175,7 +184,9 @@ impl ApiError {
             },
             event_id: match self {
                 Self::TicketLimitExceeded { event_id, .. }
-                | Self::EventNotBookable { event_id, .. } => Some(*event_id),
+                | Self::EventNotBookable { event_id, .. }
+                | Self::SalesNotStarted { event_id, .. }
+                | Self::QueuePassRequired { event_id, .. } => Some(*event_id),
                 _ => None,
             },
             checked_in_at: match self {
@@ -202,7 +213,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::QueuePassRequired { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::EventNotFound(_)
@@ -213,6 +224,8 @@ impl ResponseError for ApiError {
             Self::InsufficientTickets { .. }
             | Self::TicketLimitExceeded { .. }
             | Self::EventNotBookable { .. }
+            | Self::SalesNotStarted { .. }
+            | Self::QueueNotOpen(_)
             | Self::BookingAlreadyCancelled(_)
             | Self::HoldExpired
             | Self::TicketVoid
@@ -342,6 +355,7 @@ impl From<events::EventChangeError> for ApiError {
             events::EventChangeError::Rejected(rejection) => {
                 Self::EventStateConflict(rejection.to_string())
             }
+            events::EventChangeError::Invalid(errors) => Self::invalid(errors),
             events::EventChangeError::Db(db) => db.into(),
         }
     }
@@ -396,6 +410,12 @@ impl From<BookingRejection> for ApiError {
             BookingRejection::UnknownTier(_) => Self::NotFound(detail),
             BookingRejection::EventNotBookable(event_id) => {
                 Self::EventNotBookable { detail, event_id }
+            }
+            BookingRejection::SalesNotStarted { event_id, .. } => {
+                Self::SalesNotStarted { detail, event_id }
+            }
+            BookingRejection::QueuePassRequired(event_id) => {
+                Self::QueuePassRequired { detail, event_id }
             }
             BookingRejection::TicketLimitExceeded { event_id, .. } => {
                 Self::TicketLimitExceeded { detail, event_id }

@@ -10,6 +10,7 @@ use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use booking_persistence::DbPool;
 
+use crate::admitter;
 use crate::auth::{AuthSettings, JwtKeys, password};
 use crate::booking::BookingService;
 use crate::config::Config;
@@ -32,6 +33,9 @@ const FORGET_IDLE_CLIENTS_EVERY: Duration = Duration::from_secs(60);
 /// How soon after its `expiresAt` a hold nobody paid gives its tickets back (reads call it
 /// expired from the instant itself). The scan is one indexed probe when nothing is due.
 const EXPIRE_HOLDS_EVERY: Duration = Duration::from_secs(1);
+/// How often waiting rooms are ticked: a room admits at most once a second, so a
+/// quarter second keeps its rounds within a quarter second of their due time.
+const ADMIT_EVERY: Duration = Duration::from_millis(250);
 
 /// How long in-flight requests get to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -77,6 +81,11 @@ impl Application {
             routes::bookings::new_reference,
         );
         tokio::spawn(bookings.clone().expire_lapsed_every(EXPIRE_HOLDS_EVERY));
+        tokio::spawn(admitter::admit_every(
+            pool.clone(),
+            live.clone(),
+            ADMIT_EVERY,
+        ));
         let limits = RateLimits::new(&config.rate_limits);
         tokio::spawn(limits.clone().forget_idle_every(FORGET_IDLE_CLIENTS_EVERY));
         let organizing = Organizing::new(pool.clone(), live.clone());

@@ -452,6 +452,8 @@ mod tests {
             max_tickets_per_user: 1,
             hold_minutes: 10,
             offer_minutes: 30,
+            sales_start_at: None,
+            waiting_room: None,
             total_tickets: 10,
             remaining_tickets: 10,
             lowest_price_cents: Some(100),

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::booking::{self, BookingPlan, BookingRejection, LockedTier, TierLine, UnresolvedItem};
+use crate::waiting_room;
 
 /// One request of a batch.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +19,8 @@ pub struct BatchEntry<'a> {
     pub lines: Result<&'a [TierLine], UnresolvedItem>,
     /// The `Idempotency-Key` and a fingerprint of the request it came with.
     pub idempotency: Option<(&'a str, &'a [u8])>,
+    /// The event a valid queue pass of this buyer's admits them to, if they sent one.
+    pub admitted_to: Option<Uuid>,
 }
 
 /// A booking made before this batch under some buyer's idempotency key.
@@ -97,12 +100,15 @@ pub fn decide(
             }
         };
         let user_id = entry.user_id;
-        let decision = booking::plan(
-            lines,
-            &tiers,
-            |event_id| held.get(&(user_id, event_id)).copied().unwrap_or(0),
-            now,
-        );
+        let decision =
+            waiting_room::check_gate(lines, &tiers, entry.admitted_to, now).and_then(|()| {
+                booking::plan(
+                    lines,
+                    &tiers,
+                    |event_id| held.get(&(user_id, event_id)).copied().unwrap_or(0),
+                    now,
+                )
+            });
         match decision {
             Ok(plan) => {
                 for item in &plan.items {
@@ -143,6 +149,7 @@ mod tests {
             user_id,
             lines: Ok(lines),
             idempotency: None,
+            admitted_to: None,
         }
     }
 
@@ -273,6 +280,7 @@ mod tests {
             user_id: buyer,
             lines: Err(UnresolvedItem::EventNeedsTier(event)),
             idempotency: Some(("k1", b"a".as_slice())),
+            admitted_to: None,
         };
         let fresh = BatchEntry {
             idempotency: None,

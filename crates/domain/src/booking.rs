@@ -192,6 +192,10 @@ pub struct LockedTier {
     pub max_tickets_per_user: u32,
     /// How long the event holds tickets for a buyer checking out with a hold.
     pub hold_minutes: u32,
+    /// No booking before this instant, when set.
+    pub sales_start_at: Option<DateTime<Utc>>,
+    /// Whether the event's waiting room is on: booking it needs a queue pass.
+    pub waiting_room: bool,
     pub remaining: u32,
     pub price_cents: i64,
     pub currency: String,
@@ -223,6 +227,14 @@ pub enum BookingRejection {
     DuplicateTier(Uuid),
     #[error("event {0} is not on sale")]
     EventNotBookable(Uuid),
+    #[error("sales of event {event_id} start at {sales_start_at}")]
+    SalesNotStarted {
+        event_id: Uuid,
+        sales_start_at: DateTime<Utc>,
+    },
+    /// The event's waiting room is on: only a buyer it admitted may book, with their pass.
+    #[error("event {0} admits buyers through its waiting room: book with your queue pass")]
+    QueuePassRequired(Uuid),
     #[error(
         "at most {limit} tickets per person for event {event_id}: you hold {held} and asked for {requested}"
     )]
@@ -340,6 +352,8 @@ pub(crate) fn test_tier(remaining: u32, limit: u32, price_cents: i64) -> LockedT
         starts_at: Utc::now() + TimeDelta::days(1),
         max_tickets_per_user: limit,
         hold_minutes: 10,
+        sales_start_at: None,
+        waiting_room: false,
         remaining,
         price_cents,
         currency: "USD".into(),

@@ -15,6 +15,7 @@ mod text_enum;
 pub mod ticket;
 pub mod validation;
 pub mod waiting_list;
+pub mod waiting_room;
 
 pub use account::{
     Actor, Email, EmailError, NewAccount, Password, PasswordError, Role, UnknownRole, UserName,

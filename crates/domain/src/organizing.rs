@@ -8,6 +8,7 @@ use crate::account::Actor;
 use crate::account::Role;
 use crate::event::EventStatus;
 use crate::validation::ValidationErrors;
+use crate::waiting_room;
 
 pub const DEFAULT_MAX_TICKETS_PER_USER: i32 = 4;
 const MAX_TICKETS_PER_USER_LIMIT: i64 = 100;
@@ -162,7 +163,45 @@ pub struct NewEvent {
     pub max_tickets_per_user: i32,
     pub hold_minutes: i32,
     pub offer_minutes: i32,
+    pub sales_start_at: Option<DateTime<Utc>>,
+    pub waiting_room: Option<WaitingRoomSettings>,
     pub tiers: Vec<NewTier>,
+}
+
+/// A waiting room as the organizer set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitingRoomSettings {
+    pub admit_per_minute: i32,
+    /// Minutes before the sale start from which buyers may take a place.
+    pub opens_minutes: i32,
+}
+
+/// A waiting room as it arrives; absent numbers take their defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawWaitingRoom {
+    pub admit_per_minute: Option<i64>,
+    pub opens_minutes: Option<i64>,
+}
+
+/// The on-sale settings an event would have, checked together: the sale starts before
+/// the event, and a waiting room needs a sale start (it opens ahead of it).
+pub fn check_on_sale(
+    starts_at: DateTime<Utc>,
+    sales_start_at: Option<DateTime<Utc>>,
+    waiting_room: bool,
+) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    if sales_start_at.is_some_and(|sales_start_at| sales_start_at >= starts_at) {
+        errors.push("salesStartAt", "must be before the event starts");
+    }
+    if waiting_room && sales_start_at.is_none() {
+        errors.push("waitingRoom", "needs a sale start (salesStartAt)");
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// A tier as it arrives on the wire.
@@ -184,6 +223,10 @@ pub struct RawEventFields {
     pub max_tickets_per_user: Option<i64>,
     pub hold_minutes: Option<i64>,
     pub offer_minutes: Option<i64>,
+    /// `Some(None)`: no sale start (sales open at publishing).
+    pub sales_start_at: Option<Option<DateTime<Utc>>>,
+    /// `Some(None)`: no waiting room.
+    pub waiting_room: Option<Option<RawWaitingRoom>>,
 }
 
 /// Checked edits of an event; `None` leaves a field alone.
@@ -196,6 +239,10 @@ pub struct EventChanges {
     pub max_tickets_per_user: Option<i32>,
     pub hold_minutes: Option<i32>,
     pub offer_minutes: Option<i32>,
+    /// `Some(None)` removes the sale start.
+    pub sales_start_at: Option<Option<DateTime<Utc>>>,
+    /// `Some(None)` turns the waiting room off.
+    pub waiting_room: Option<Option<WaitingRoomSettings>>,
 }
 
 fn text(
@@ -242,6 +289,24 @@ impl EventChanges {
         );
         let hold_minutes = in_range(errors, "holdMinutes", raw.hold_minutes, HOLD_MINUTES);
         let offer_minutes = in_range(errors, "offerMinutes", raw.offer_minutes, OFFER_MINUTES);
+        let waiting_room = raw.waiting_room.map(|room| {
+            room.map(|room| WaitingRoomSettings {
+                admit_per_minute: in_range(
+                    errors,
+                    "waitingRoom.admitPerMinute",
+                    room.admit_per_minute,
+                    waiting_room::ADMIT_PER_MINUTE,
+                )
+                .unwrap_or(waiting_room::DEFAULT_ADMIT_PER_MINUTE),
+                opens_minutes: in_range(
+                    errors,
+                    "waitingRoom.opensMinutes",
+                    room.opens_minutes,
+                    waiting_room::OPENS_MINUTES,
+                )
+                .unwrap_or(waiting_room::DEFAULT_OPENS_MINUTES),
+            })
+        });
         Self {
             title: raw
                 .title
@@ -259,6 +324,8 @@ impl EventChanges {
             max_tickets_per_user,
             hold_minutes,
             offer_minutes,
+            sales_start_at: raw.sales_start_at,
+            waiting_room,
         }
     }
 }
@@ -297,8 +364,16 @@ impl NewEvent {
         if raw.venue.is_none() {
             errors.push("venue", "is required");
         }
-        if raw.starts_at.is_none() {
-            errors.push("startsAt", "is required");
+        match raw.starts_at {
+            None => errors.push("startsAt", "is required"),
+            Some(starts_at) => {
+                let room = matches!(raw.waiting_room, Some(Some(_)));
+                if let Err(on_sale) = check_on_sale(starts_at, raw.sales_start_at.flatten(), room) {
+                    for error in on_sale.into_fields() {
+                        errors.push(error.field, error.message);
+                    }
+                }
+            }
         }
         if tiers.is_empty() || tiers.len() > MAX_TIERS {
             errors.push("tiers", format!("must have 1 to {MAX_TIERS} tiers"));
@@ -329,6 +404,8 @@ impl NewEvent {
                     max_tickets_per_user,
                     hold_minutes,
                     offer_minutes,
+                    sales_start_at,
+                    waiting_room,
                 },
                 true,
             ) => Ok(Self {
@@ -339,6 +416,8 @@ impl NewEvent {
                 max_tickets_per_user: max_tickets_per_user.unwrap_or(DEFAULT_MAX_TICKETS_PER_USER),
                 hold_minutes: hold_minutes.unwrap_or(DEFAULT_HOLD_MINUTES),
                 offer_minutes: offer_minutes.unwrap_or(DEFAULT_OFFER_MINUTES),
+                sales_start_at: sales_start_at.flatten(),
+                waiting_room: waiting_room.flatten(),
                 tiers: parsed,
             }),
             _ => Err(errors),
@@ -510,6 +589,57 @@ mod tests {
                 ["holdMinutes", "offerMinutes"]
             );
         }
+    }
+
+    #[test]
+    fn a_sale_start_comes_before_the_event_and_a_waiting_room_needs_one() {
+        let now = Utc::now();
+        let starts_at = now + TimeDelta::days(3);
+        let room = Some(Some(RawWaitingRoom::default()));
+        let event = NewEvent::parse(
+            &RawEventFields {
+                sales_start_at: Some(Some(now + TimeDelta::days(1))),
+                waiting_room: room,
+                ..raw_event(now)
+            },
+            &[raw_tier("GA")],
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            event.waiting_room,
+            Some(WaitingRoomSettings {
+                admit_per_minute: waiting_room::DEFAULT_ADMIT_PER_MINUTE,
+                opens_minutes: waiting_room::DEFAULT_OPENS_MINUTES,
+            })
+        );
+        let late = RawEventFields {
+            sales_start_at: Some(Some(starts_at)),
+            ..raw_event(now)
+        };
+        assert_eq!(
+            fields(NewEvent::parse(&late, &[raw_tier("GA")], now).unwrap_err()),
+            ["salesStartAt"]
+        );
+        let roomless = RawEventFields {
+            waiting_room: room,
+            ..raw_event(now)
+        };
+        assert_eq!(
+            fields(NewEvent::parse(&roomless, &[raw_tier("GA")], now).unwrap_err()),
+            ["waitingRoom"]
+        );
+        let too_fast = RawEventFields {
+            waiting_room: Some(Some(RawWaitingRoom {
+                admit_per_minute: Some(0),
+                opens_minutes: Some(2_000),
+            })),
+            ..RawEventFields::default()
+        };
+        assert_eq!(
+            fields(EventChanges::parse(&too_fast, now).unwrap_err()),
+            ["waitingRoom.admitPerMinute", "waitingRoom.opensMinutes"]
+        );
     }
 
     #[test]

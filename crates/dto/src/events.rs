@@ -43,6 +43,13 @@ pub struct Event {
     pub hold_minutes: i32,
     /// How long a waiting-list offer waits for its buyer to pay.
     pub offer_minutes: i32,
+    /// No booking before this instant (409 `SalesNotStarted`); absent: on sale when
+    /// published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sales_start_at: Option<DateTime<Utc>>,
+    /// Present while the event admits buyers through a waiting room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<WaitingRoom>,
     pub total_tickets: i64,
     pub remaining_tickets: i64,
     /// The cheapest tier's price; absent for an event without tiers.
@@ -122,6 +129,43 @@ pub struct TierRequest {
     pub capacity: i64,
 }
 
+/// An event's waiting room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WaitingRoom {
+    /// Buyers let in a minute at most.
+    pub admit_per_minute: i32,
+    /// Minutes before `salesStartAt` from which buyers may take a place.
+    pub opens_minutes: i32,
+}
+
+/// A waiting room as an organizer sets it; absent numbers take their defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WaitingRoomRequest {
+    /// Default 27,000 (a tenth of what `just bench` measured the hot event to book a
+    /// minute on 2 cores).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
+    pub admit_per_minute: Option<i64>,
+    /// Default 15.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
+    pub opens_minutes: Option<i64>,
+}
+
+/// Tells a field absent (`None`) from one sent as `null` (`Some(None)`), for edits that
+/// may remove a value.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// `POST /events`: a new event, created as a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -166,6 +210,12 @@ pub struct CreateEventRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub offer_minutes: Option<i64>,
+    /// Before `startsAt`. Absent: on sale as soon as published.
+    #[serde(default)]
+    pub sales_start_at: Option<DateTime<Utc>>,
+    /// Needs `salesStartAt`.
+    #[serde(default)]
+    pub waiting_room: Option<WaitingRoomRequest>,
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub tiers: Vec<TierRequest>,
 }
@@ -208,6 +258,22 @@ pub struct UpdateEventRequest {
     pub hold_minutes: Option<i64>,
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub offer_minutes: Option<i64>,
+    /// `null` removes the sale start.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
+    pub sales_start_at: Option<Option<DateTime<Utc>>>,
+    /// `null` turns the waiting room off.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<WaitingRoomRequest>))]
+    pub waiting_room: Option<Option<WaitingRoomRequest>>,
 }
 
 /// `PATCH /events/{id}/tiers/{tierId}`: only the fields given change.

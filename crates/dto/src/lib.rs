@@ -8,6 +8,7 @@ pub mod events;
 pub mod health;
 pub mod live;
 pub mod problem;
+pub mod queue;
 pub mod retry;
 pub mod waiting_list;
 
@@ -19,9 +20,11 @@ pub use bookings::{
 pub use check_ins::{CheckIn, CheckInRequest, CheckInSummary, TierCheckIns};
 pub use events::{
     CreateEventRequest, Event, EventListParams, EventSortBy, EventStatus, OrganizerEvent, Page,
-    PageMeta, SortOrder, Tier, TierRequest, UpdateEventRequest, UpdateTierRequest,
+    PageMeta, SortOrder, Tier, TierRequest, UpdateEventRequest, UpdateTierRequest, WaitingRoom,
+    WaitingRoomRequest,
 };
 pub use health::{Health, Readiness};
 pub use live::{ClientMessage, ServerMessage};
 pub use problem::{ErrorCode, FieldProblem, Problem};
+pub use queue::{QueueState, QueueStatus};
 pub use waiting_list::{JoinWaitingListRequest, WaitingListLength, WaitingListPlace};

@@ -36,6 +36,15 @@ pub enum ServerMessage {
         booking_id: Uuid,
         expires_at: DateTime<Utc>,
     },
+    /// An event's waiting room let places 1 to `admittedThrough` in; `soldOut` when it
+    /// has nothing left to admit anyone to. One per event per admission round (at most
+    /// one a second), for everyone watching the event: each client works out its own
+    /// standing from its position.
+    Queue {
+        event_id: Uuid,
+        admitted_through: i64,
+        sold_out: bool,
+    },
     /// The connection now speaks for this user (after `authenticate`), or for nobody
     /// (after `signOut`).
     Authenticated { user_id: Option<Uuid> },

@@ -16,6 +16,7 @@ pub mod schema;
 pub mod seed;
 pub mod users;
 pub mod waiting_list;
+pub mod waiting_room;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;

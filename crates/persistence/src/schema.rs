@@ -41,6 +41,7 @@ diesel::table! {
         lowest_price_cents -> Nullable<Int8>,
         hold_minutes -> Int4,
         offer_minutes -> Int4,
+        sales_start_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -131,6 +132,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    waiting_rooms (event_id) {
+        event_id -> Uuid,
+        admit_per_minute -> Int4,
+        opens_minutes -> Int4,
+        drawn_at -> Nullable<Timestamptz>,
+        admitted_through -> Int8,
+        last_position -> Int8,
+        last_admitted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    queue_entries (event_id, user_id) {
+        event_id -> Uuid,
+        user_id -> Uuid,
+        arrived_at -> Timestamptz,
+        position -> Nullable<Int8>,
+        admitted_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(bookings -> users (user_id));
 diesel::joinable!(booking_items -> bookings (booking_id));
@@ -139,6 +162,7 @@ diesel::joinable!(booking_items -> events (event_id));
 diesel::joinable!(events -> users (organizer_id));
 diesel::joinable!(ticket_tiers -> events (event_id));
 diesel::joinable!(waiting_list -> ticket_tiers (tier_id));
+diesel::joinable!(waiting_rooms -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -150,5 +174,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     booking_items,
     check_ins,
     check_in_scans,
-    waiting_list
+    waiting_list,
+    waiting_rooms,
+    queue_entries
 );

@@ -4,8 +4,9 @@
 use booking_domain::ValidationErrors;
 use booking_domain::organizing::{
     DEFAULT_HOLD_MINUTES, DEFAULT_MAX_TICKETS_PER_USER, DEFAULT_OFFER_MINUTES, RawEventFields,
-    RawTier,
+    RawTier, RawWaitingRoom,
 };
+use booking_domain::waiting_room;
 use booking_dto::{Event, Tier};
 use leptos::prelude::*;
 
@@ -28,6 +29,11 @@ pub struct EventDraft {
     pub limit: RwSignal<String>,
     pub hold_minutes: RwSignal<String>,
     pub offer_minutes: RwSignal<String>,
+    /// Empty: on sale as soon as published.
+    pub sales_start_at: RwSignal<String>,
+    /// Empty: no waiting room.
+    pub admit_per_minute: RwSignal<String>,
+    pub room_opens_minutes: RwSignal<String>,
 }
 
 impl EventDraft {
@@ -40,6 +46,9 @@ impl EventDraft {
             limit: RwSignal::new(DEFAULT_MAX_TICKETS_PER_USER.to_string()),
             hold_minutes: RwSignal::new(DEFAULT_HOLD_MINUTES.to_string()),
             offer_minutes: RwSignal::new(DEFAULT_OFFER_MINUTES.to_string()),
+            sales_start_at: RwSignal::new(String::new()),
+            admit_per_minute: RwSignal::new(String::new()),
+            room_opens_minutes: RwSignal::new(waiting_room::DEFAULT_OPENS_MINUTES.to_string()),
         }
     }
 
@@ -53,6 +62,26 @@ impl EventDraft {
             limit: RwSignal::new(event.max_tickets_per_user.to_string()),
             hold_minutes: RwSignal::new(event.hold_minutes.to_string()),
             offer_minutes: RwSignal::new(event.offer_minutes.to_string()),
+            sales_start_at: RwSignal::new(
+                event
+                    .sales_start_at
+                    .map(|at| format::datetime_local(at, browser::local_offset_seconds(at)))
+                    .unwrap_or_default(),
+            ),
+            admit_per_minute: RwSignal::new(
+                event
+                    .waiting_room
+                    .map(|room| room.admit_per_minute.to_string())
+                    .unwrap_or_default(),
+            ),
+            room_opens_minutes: RwSignal::new(
+                event
+                    .waiting_room
+                    .map_or(waiting_room::DEFAULT_OPENS_MINUTES, |room| {
+                        room.opens_minutes
+                    })
+                    .to_string(),
+            ),
         }
     }
 
@@ -80,7 +109,36 @@ impl EventDraft {
                 "offerMinutes",
                 &self.offer_minutes.get_untracked(),
             ),
+            sales_start_at: Some(self.sales_start(errors)),
+            waiting_room: Some(self.waiting_room(errors)),
         }
+    }
+
+    fn sales_start(&self, errors: &mut ValidationErrors) -> Option<chrono::DateTime<chrono::Utc>> {
+        let typed = self.sales_start_at.get_untracked();
+        if typed.trim().is_empty() {
+            return None;
+        }
+        let parsed = browser::parse_local_datetime(&typed);
+        if parsed.is_none() {
+            errors.push("salesStartAt", "is not a date and time");
+        }
+        parsed
+    }
+
+    fn waiting_room(&self, errors: &mut ValidationErrors) -> Option<RawWaitingRoom> {
+        let admit = self.admit_per_minute.get_untracked();
+        if admit.trim().is_empty() {
+            return None;
+        }
+        Some(RawWaitingRoom {
+            admit_per_minute: whole_number(errors, "waitingRoom.admitPerMinute", &admit),
+            opens_minutes: whole_number(
+                errors,
+                "waitingRoom.opensMinutes",
+                &self.room_opens_minutes.get_untracked(),
+            ),
+        })
     }
 }
 
@@ -202,7 +260,41 @@ pub fn EventFields(draft: EventDraft, errors: FormErrors) -> impl IntoView {
                 hint="How long a freed ticket waits for the next in line."
             />
         </div>
+        <div class="field-row">
+            <Field
+                id="event-sales-start-at"
+                label="Sales start (optional)"
+                kind="datetime-local"
+                value=draft.sales_start_at
+                error=errors.field("salesStartAt", "The sales start")
+                hint="Empty: on sale as soon as it is published."
+            />
+        </div>
+        <div class="field-row">
+            <Field
+                id="event-admit-per-minute"
+                label="Waiting room: buyers admitted per minute (optional)"
+                inputmode="numeric"
+                value=draft.admit_per_minute
+                error=room_error(errors)
+                hint="For a big on-sale: buyers queue fairly and are let in at this pace. Needs a sales start."
+            />
+            <Field
+                id="event-room-opens-minutes"
+                label="Waiting room opens (minutes before the sales start)"
+                inputmode="numeric"
+                value=draft.room_opens_minutes
+                error=errors.field("waitingRoom.opensMinutes", "The waiting room's opening")
+            />
+        </div>
     }
+}
+
+/// The room's pace out of range, or a room without a sales start: both under its field.
+fn room_error(errors: FormErrors) -> Signal<Option<String>> {
+    let pace = errors.field("waitingRoom.admitPerMinute", "The pace");
+    let room = errors.field("waitingRoom", "The waiting room");
+    Signal::derive(move || pace.get().or_else(|| room.get()))
 }
 
 /// A tier's name, price and capacity, labelled "Tier N Name" and so on for screen readers;

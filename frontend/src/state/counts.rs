@@ -21,6 +21,8 @@ pub struct LiveCounts {
     /// Per event, bumped whenever a door admits a ticket: door pages read their count
     /// again (two doors' notices can arrive out of order; the read cannot).
     doors: RwSignal<HashMap<Uuid, u64>>,
+    /// Per event with a waiting room: places admitted so far, and whether it sold out.
+    queues: RwSignal<HashMap<Uuid, (i64, bool)>>,
 }
 
 impl LiveCounts {
@@ -33,6 +35,7 @@ impl LiveCounts {
             resyncs: RwSignal::new(0),
             heard: RwSignal::new(0),
             doors: RwSignal::new(HashMap::new()),
+            queues: RwSignal::new(HashMap::new()),
         }
     }
 
@@ -72,6 +75,21 @@ impl LiveCounts {
     }
 
     /// Tracks every update heard, so a resource reading this refetches on each.
+    /// A waiting room let places 1 to `admitted_through` in; a later round never moves
+    /// it back.
+    pub fn queue_moved(&self, event_id: Uuid, admitted_through: i64, sold_out: bool) {
+        self.queues.update(|queues| {
+            let entry = queues.entry(event_id).or_insert((0, false));
+            entry.0 = entry.0.max(admitted_through);
+            entry.1 |= sold_out;
+        });
+    }
+
+    /// What the event's waiting room admitted so far, as heard: (through, sold out).
+    pub fn queue(&self, event_id: Uuid) -> Option<(i64, bool)> {
+        self.queues.with(|queues| queues.get(&event_id).copied())
+    }
+
     pub fn heard_count(&self) -> u64 {
         self.heard.get()
     }

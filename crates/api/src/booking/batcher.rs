@@ -280,6 +280,7 @@ mod tests {
             request,
             idempotency: None,
             checkout: booking_domain::lifecycle::Checkout::Instant,
+            admitted_to: None,
         };
         Waiter {
             key: lane_key(&order),

@@ -198,6 +198,14 @@ impl Hub {
                 });
                 self.fan_out(|client| client.wants(&door.event_id), &[message]);
             }
+            Command::Announcement(Announcement::Queue(admitted)) => {
+                let message = super::encode(&ServerMessage::Queue {
+                    event_id: admitted.event_id,
+                    admitted_through: admitted.admitted_through,
+                    sold_out: admitted.sold_out,
+                });
+                self.fan_out(|client| client.wants(&admitted.event_id), &[message]);
+            }
             Command::Announcement(Announcement::Offers(offers)) => {
                 for offer in offers {
                     let message = super::encode(&ServerMessage::Offer {

@@ -25,6 +25,7 @@ use booking_persistence::DbPool;
 use booking_persistence::availability::AvailabilityChange;
 use booking_persistence::bookings::Released;
 use booking_persistence::waiting_list::Offer;
+use booking_persistence::waiting_room::Admitted;
 use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
@@ -140,6 +141,13 @@ impl Live {
         self.metrics.offers.inc_by(offers.len() as u64);
         self.hub.announce(Announcement::Offers(offers.clone()));
         let _ = self.announcements.send(Announcement::Offers(offers));
+    }
+
+    /// A waiting room's admissions committed: to every client watching the event, here
+    /// and on the other instances. Never blocks.
+    pub fn admitted(&self, admitted: Admitted) {
+        self.hub.announce(Announcement::Queue(admitted));
+        let _ = self.announcements.send(Announcement::Queue(admitted));
     }
 
     /// Announces everything tickets coming back committed: the counts and the offers.

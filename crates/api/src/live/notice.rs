@@ -3,6 +3,7 @@
 
 use booking_persistence::availability::AvailabilityChange;
 use booking_persistence::waiting_list::Offer;
+use booking_persistence::waiting_room::Admitted;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -30,6 +31,9 @@ struct Notice {
     /// (buyer, booking, expires at)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     offers: Vec<(Uuid, Uuid, DateTime<Utc>)>,
+    /// (event, admitted through, sold out)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    queue: Option<(Uuid, i64, bool)>,
 }
 
 /// Tickets of an event checked in, of how many, after a scan admitted one.
@@ -46,6 +50,8 @@ pub enum Announcement {
     Door(DoorCount),
     /// Waiting-list offers, each for its buyer's connections alone.
     Offers(Vec<Offer>),
+    /// A waiting room's admissions.
+    Queue(Admitted),
 }
 
 /// What another instance announced.
@@ -62,12 +68,21 @@ pub fn encode_announcement(origin: Uuid, announcement: &Announcement) -> Vec<Str
         changes: Vec::new(),
         door,
         offers,
+        queue: None,
     };
     let notices = match announcement {
         Announcement::Door(door) => vec![notice(
             Some((door.event_id, door.checked_in, door.total)),
             Vec::new(),
         )],
+        Announcement::Queue(admitted) => vec![Notice {
+            queue: Some((
+                admitted.event_id,
+                admitted.admitted_through,
+                admitted.sold_out,
+            )),
+            ..notice(None, Vec::new())
+        }],
         Announcement::Offers(offers) => offers
             .chunks(OFFERS_PER_NOTICE)
             .map(|chunk| {
@@ -96,6 +111,7 @@ pub fn encode(origin: Uuid, changes: &[AvailabilityChange]) -> Vec<String> {
                 origin,
                 door: None,
                 offers: Vec::new(),
+                queue: None,
                 changes: chunk
                     .iter()
                     .map(|c| {
@@ -126,6 +142,13 @@ pub fn decode(me: Uuid, payload: &str) -> Result<Option<Heard>, serde_json::Erro
             event_id,
             checked_in,
             total,
+        }))));
+    }
+    if let Some((event_id, admitted_through, sold_out)) = notice.queue {
+        return Ok(Some(Heard::Announcement(Announcement::Queue(Admitted {
+            event_id,
+            admitted_through,
+            sold_out,
         }))));
     }
     if !notice.offers.is_empty() {
@@ -215,6 +238,15 @@ mod tests {
             })
             .collect();
         assert_eq!(heard, offers);
+        let queue = Announcement::Queue(Admitted {
+            event_id: Uuid::from_bytes([4; 16]),
+            admitted_through: 2_000,
+            sold_out: true,
+        });
+        assert_eq!(
+            decode(me, &encode_announcement(other, &queue)[0]).unwrap(),
+            Some(Heard::Announcement(queue))
+        );
         assert_eq!(decode(other, &payloads[0]).unwrap(), None);
         assert!(decode(me, "not json").is_err());
     }

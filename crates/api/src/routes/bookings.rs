@@ -68,6 +68,11 @@ pub async fn create(
     answer
 }
 
+/// The `Queue-Pass` header, if any: what an event's waiting room gave an admitted buyer.
+fn queue_pass(req: &HttpRequest) -> Option<&str> {
+    req.headers().get("queue-pass")?.to_str().ok()
+}
+
 /// Marks the answer to a retry that booked nothing.
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
@@ -106,6 +111,9 @@ async fn book(
             Some(booking_dto::Checkout::Hold) => Checkout::Hold,
             None => Checkout::Instant,
         },
+        admitted_to: queue_pass(req)
+            .and_then(|pass| state.ticket_codes.verify_pass(pass))
+            .and_then(|pass| pass.admits(caller.id, Utc::now())),
     };
     let created = state.bookings.book(order).await?;
     let mut response = HttpResponse::Created();

@@ -4,7 +4,7 @@ use actix_web::web;
 use booking_domain::organizing;
 use booking_domain::{EventStatus, Pagination};
 use booking_dto::Problem;
-use booking_dto::{Event, EventListParams, EventSortBy, Page, SortOrder, Tier};
+use booking_dto::{Event, EventListParams, EventSortBy, Page, SortOrder, Tier, WaitingRoom};
 use booking_persistence::events::{self, EventListQuery, EventRecord, EventSort, TierRecord};
 use chrono::Utc;
 use uuid::Uuid;
@@ -130,6 +130,11 @@ pub fn to_dto(event: &EventRecord) -> Event {
         max_tickets_per_user: event.max_tickets_per_user,
         hold_minutes: event.hold_minutes,
         offer_minutes: event.offer_minutes,
+        sales_start_at: event.sales_start_at,
+        waiting_room: event.waiting_room.map(|room| WaitingRoom {
+            admit_per_minute: room.admit_per_minute,
+            opens_minutes: room.opens_minutes,
+        }),
         total_tickets: event.total_tickets(),
         remaining_tickets: event.remaining_tickets(),
         lowest_price_cents: event.lowest_price_cents(),

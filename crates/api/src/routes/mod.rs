@@ -7,6 +7,7 @@ pub mod events;
 pub mod health;
 pub mod live;
 pub mod organizer;
+pub mod queue;
 pub mod waiting_list;
 
 use actix_web::middleware::{Compress, from_fn};
@@ -62,6 +63,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .delete(waiting_list::leave),
     )
     .service(web::resource("/events/{id}/waiting-list").get(waiting_list::mine))
+    .service(web::resource("/events/{id}/queue").post(queue::join))
+    .service(web::resource("/events/{id}/queue/me").get(queue::me))
     .service(
         web::resource("/events/{id}/tiers/{tier_id}")
             .patch(organizer::update_tier)

@@ -4,12 +4,12 @@
 use actix_web::{HttpResponse, web};
 use booking_domain::Role;
 use booking_domain::organizing::{
-    self, EventChanges, NewEvent, NewTier, RawEventFields, RawTier, TierChanges,
+    self, EventChanges, NewEvent, NewTier, RawEventFields, RawTier, RawWaitingRoom, TierChanges,
 };
 use booking_dto::{Booking, BookingListParams, Page, Problem, WaitingListLength};
 use booking_dto::{
     CreateEventRequest, Event, OrganizerEvent, Tier, TierRequest, UpdateEventRequest,
-    UpdateTierRequest,
+    UpdateTierRequest, WaitingRoomRequest,
 };
 use booking_persistence::bookings::BookingScope;
 use booking_persistence::events::{self, EventRecord};
@@ -31,6 +31,13 @@ fn require_organizer(caller: AuthUser) -> Result<(), ApiError> {
 }
 
 /// A tier id from the path; one that cannot be an id is a tier this event does not have.
+fn raw_room(room: WaitingRoomRequest) -> RawWaitingRoom {
+    RawWaitingRoom {
+        admit_per_minute: room.admit_per_minute,
+        opens_minutes: room.opens_minutes,
+    }
+}
+
 fn parse_tier_id(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse()
         .map_err(|_| events::TierChangeError::NotFound.into())
@@ -84,6 +91,8 @@ pub async fn create(
         max_tickets_per_user: body.max_tickets_per_user,
         hold_minutes: body.hold_minutes,
         offer_minutes: body.offer_minutes,
+        sales_start_at: Some(body.sales_start_at),
+        waiting_room: Some(body.waiting_room.map(raw_room)),
     };
     let tiers: Vec<RawTier> = body
         .tiers
@@ -131,6 +140,8 @@ pub async fn update(
             max_tickets_per_user: body.max_tickets_per_user,
             hold_minutes: body.hold_minutes,
             offer_minutes: body.offer_minutes,
+            sales_start_at: body.sales_start_at,
+            waiting_room: body.waiting_room.map(|room| room.map(raw_room)),
         },
         now,
     )

@@ -820,6 +820,7 @@ async fn abandoned_pending_bookings_expire_and_return_their_tickets() {
         request,
         idempotency: None,
         checkout: booking_domain::lifecycle::Checkout::Instant,
+        admitted_to: None,
     };
     let created = booking_persistence::bookings::create_batch(
         &mut conn,

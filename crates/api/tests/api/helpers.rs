@@ -568,6 +568,14 @@ pub async fn metric(app: &TestApp, address: &str, name: &str) -> f64 {
         .map_or(0.0, |value| value.trim().parse().expect("a number"))
 }
 
+/// A second server on `app`'s database, and what stops it.
+pub async fn stoppable_second_instance(app: &TestApp) -> (String, Stopper) {
+    let config = test_config(app.db.url(), app._static_dir.path());
+    let (address, live, stopper) = launch(&config);
+    live.until_listening().await;
+    (address, stopper)
+}
+
 /// A second server on `app`'s database, with `adjust` applied to its configuration.
 pub async fn second_instance(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> String {
     let mut config = test_config(app.db.url(), app._static_dir.path());

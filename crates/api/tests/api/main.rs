@@ -32,3 +32,4 @@ mod security;
 mod shutdown;
 mod startup;
 mod waiting_list;
+mod waiting_room;

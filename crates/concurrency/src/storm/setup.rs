@@ -61,6 +61,8 @@ pub async fn create_events(
                         max_tickets_per_user: Some(i64::from(per_person)),
                         hold_minutes: None,
                         offer_minutes: None,
+                        sales_start_at: None,
+                        waiting_room: None,
                         tiers: vec![TierRequest {
                             name: "General Admission".into(),
                             price_cents: PRICE_CENTS,

@@ -11,7 +11,7 @@ use futures::future::try_join;
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{events, ticket_tiers};
+use crate::schema::{events, ticket_tiers, waiting_rooms};
 
 /// A tier row as read under its lock.
 #[derive(Debug, Queryable)]
@@ -32,6 +32,9 @@ struct EventFacts {
     starts_at: DateTime<Utc>,
     max_tickets_per_user: i32,
     hold_minutes: i32,
+    sales_start_at: Option<DateTime<Utc>>,
+    /// Present when the event's waiting room is on.
+    room: Option<Uuid>,
 }
 
 /// One pipelined round trip: `SELECT ... FOR UPDATE` of `tier_ids` (sorted ascending by
@@ -56,6 +59,7 @@ pub(super) async fn lock_tiers(
             .for_update()
             .load::<TierRow>(&mut pipe),
         events::table
+            .left_join(waiting_rooms::table)
             .filter(events::id.eq_any(event_ids))
             .select((
                 events::id,
@@ -63,6 +67,8 @@ pub(super) async fn lock_tiers(
                 events::starts_at,
                 events::max_tickets_per_user,
                 events::hold_minutes,
+                events::sales_start_at,
+                waiting_rooms::event_id.nullable(),
             ))
             .load::<EventFacts>(&mut events_pipe),
     )
@@ -83,6 +89,8 @@ pub(super) async fn lock_tiers(
                 starts_at: event.starts_at,
                 max_tickets_per_user: u32::try_from(event.max_tickets_per_user).unwrap_or(0),
                 hold_minutes: u32::try_from(event.hold_minutes).unwrap_or(1),
+                sales_start_at: event.sales_start_at,
+                waiting_room: event.room.is_some(),
                 remaining: u32::try_from(row.remaining).unwrap_or(0),
                 price_cents: row.price_cents,
                 currency: row.currency,

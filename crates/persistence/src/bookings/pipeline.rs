@@ -63,6 +63,8 @@ pub struct Order {
     pub request: BookingRequest,
     pub idempotency: Option<Idempotency>,
     pub checkout: Checkout,
+    /// The event a valid queue pass of the buyer's admits them to, if they sent one.
+    pub admitted_to: Option<Uuid>,
 }
 
 /// Why one request of a batch has no booking; the rest of its batch is unaffected.
@@ -178,6 +180,7 @@ async fn run(
                 .idempotency
                 .as_ref()
                 .map(|i| (i.key.as_str(), i.request_hash.as_slice())),
+            admitted_to: order.admitted_to,
         })
         .collect();
     let facts = BatchFacts {

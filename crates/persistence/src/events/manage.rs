@@ -7,7 +7,7 @@
 use booking_domain::lifecycle;
 use booking_domain::organizing::{
     self, CapacityBelowSold, EventChanges, ExistingTier, LifecycleRejection, NewEvent, NewTier,
-    RemoveTierRejection, TierChanges,
+    RemoveTierRejection, TierChanges, WaitingRoomSettings,
 };
 use booking_domain::{BookingStatus, EventStatus, ValidationErrors};
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ use crate::availability::{self, AvailabilityChange};
 use crate::bookings::Released;
 use crate::bookings::cancel::release;
 use crate::error::DbError;
-use crate::schema::{booking_items, bookings, events, ticket_tiers};
+use crate::schema::{booking_items, bookings, events, ticket_tiers, waiting_rooms};
 use crate::waiting_list::LineLength;
 
 pub async fn create(
@@ -55,12 +55,14 @@ pub(crate) async fn insert_event(
             events::max_tickets_per_user.eq(event.max_tickets_per_user),
             events::hold_minutes.eq(event.hold_minutes),
             events::offer_minutes.eq(event.offer_minutes),
+            events::sales_start_at.eq(event.sales_start_at),
             events::created_at.eq(now),
             events::updated_at.eq(now),
         ))
         .returning(events::id)
         .get_result(conn)
         .await?;
+    set_waiting_room(conn, id, event.waiting_room).await?;
     let tiers: Vec<_> = event
         .tiers
         .iter()
@@ -157,6 +159,8 @@ pub enum EventChangeError {
     #[error(transparent)]
     Rejected(LifecycleRejection),
     #[error(transparent)]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
     Db(#[from] DbError),
 }
 
@@ -176,7 +180,41 @@ struct EventChangeset<'a> {
     max_tickets_per_user: Option<i32>,
     hold_minutes: Option<i32>,
     offer_minutes: Option<i32>,
+    sales_start_at: Option<Option<DateTime<Utc>>>,
     updated_at: DateTime<Utc>,
+}
+
+/// Turns the event's waiting room on with `settings` (keeping the place it has reached
+/// if it was on already), or off.
+async fn set_waiting_room(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    settings: Option<WaitingRoomSettings>,
+) -> Result<(), diesel::result::Error> {
+    match settings {
+        Some(room) => {
+            diesel::insert_into(waiting_rooms::table)
+                .values((
+                    waiting_rooms::event_id.eq(event_id),
+                    waiting_rooms::admit_per_minute.eq(room.admit_per_minute),
+                    waiting_rooms::opens_minutes.eq(room.opens_minutes),
+                ))
+                .on_conflict(waiting_rooms::event_id)
+                .do_update()
+                .set((
+                    waiting_rooms::admit_per_minute.eq(room.admit_per_minute),
+                    waiting_rooms::opens_minutes.eq(room.opens_minutes),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        None => {
+            diesel::delete(waiting_rooms::table.find(event_id))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn update(
@@ -196,11 +234,23 @@ pub async fn update(
                 max_tickets_per_user: changes.max_tickets_per_user,
                 hold_minutes: changes.hold_minutes,
                 offer_minutes: changes.offer_minutes,
+                sales_start_at: changes.sales_start_at,
                 updated_at: now,
             })
             .execute(conn)
             .await?;
-        Ok(load(conn, id).await?)
+        if let Some(room) = changes.waiting_room {
+            set_waiting_room(conn, id, room).await?;
+        }
+        let event = load(conn, id).await?;
+        // Checked as the edit leaves them, together with what it did not touch.
+        organizing::check_on_sale(
+            event.starts_at,
+            event.sales_start_at,
+            event.waiting_room.is_some(),
+        )
+        .map_err(EventChangeError::Invalid)?;
+        Ok(event)
     })
     .await
 }
@@ -368,6 +418,7 @@ impl From<EventChangeError> for TierChangeError {
         match error {
             EventChangeError::NotFound => Self::NotFound,
             EventChangeError::Rejected(rejection) => Self::Rejected(rejection),
+            EventChangeError::Invalid(errors) => Self::Invalid(errors),
             EventChangeError::Db(db) => Self::Db(db),
         }
     }

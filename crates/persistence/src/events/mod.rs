@@ -10,6 +10,7 @@ pub use manage::{
 };
 
 use booking_domain::EventStatus;
+use booking_domain::organizing::WaitingRoomSettings;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::Pg;
@@ -18,7 +19,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{events, ticket_tiers};
+use crate::schema::{events, ticket_tiers, waiting_rooms};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = ticket_tiers, check_for_backend(Pg))]
@@ -45,6 +46,9 @@ pub struct EventRecord {
     pub max_tickets_per_user: i32,
     pub hold_minutes: i32,
     pub offer_minutes: i32,
+    /// No booking before it, when set.
+    pub sales_start_at: Option<DateTime<Utc>>,
+    pub waiting_room: Option<WaitingRoomSettings>,
     pub tiers: Vec<TierRecord>,
 }
 
@@ -78,6 +82,7 @@ pub(crate) struct EventRow {
     max_tickets_per_user: i32,
     hold_minutes: i32,
     offer_minutes: i32,
+    sales_start_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,12 +175,25 @@ pub(crate) async fn with_tiers(
     rows: Vec<EventRow>,
 ) -> Result<Vec<EventRecord>, DbError> {
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let tiers: Vec<TierRecord> = ticket_tiers::table
-        .filter(ticket_tiers::event_id.eq_any(&ids))
-        .order((ticket_tiers::position, ticket_tiers::id))
-        .select(TierRecord::as_select())
-        .load(conn)
-        .await?;
+    // Pipelined: one round trip for both.
+    let mut pipe: &AsyncPgConnection = conn;
+    let mut rooms_pipe = pipe;
+    let (tiers, rooms): (Vec<TierRecord>, Vec<(Uuid, i32, i32)>) = futures::future::try_join(
+        ticket_tiers::table
+            .filter(ticket_tiers::event_id.eq_any(&ids))
+            .order((ticket_tiers::position, ticket_tiers::id))
+            .select(TierRecord::as_select())
+            .load(&mut pipe),
+        waiting_rooms::table
+            .filter(waiting_rooms::event_id.eq_any(&ids))
+            .select((
+                waiting_rooms::event_id,
+                waiting_rooms::admit_per_minute,
+                waiting_rooms::opens_minutes,
+            ))
+            .load(&mut rooms_pipe),
+    )
+    .await?;
     rows.into_iter()
         .map(|row| {
             let status = row
@@ -198,6 +216,16 @@ pub(crate) async fn with_tiers(
                 max_tickets_per_user: row.max_tickets_per_user,
                 hold_minutes: row.hold_minutes,
                 offer_minutes: row.offer_minutes,
+                sales_start_at: row.sales_start_at,
+                waiting_room: rooms
+                    .iter()
+                    .find(|(event_id, _, _)| *event_id == row.id)
+                    .map(
+                        |&(_, admit_per_minute, opens_minutes)| WaitingRoomSettings {
+                            admit_per_minute,
+                            opens_minutes,
+                        },
+                    ),
             })
         })
         .collect()

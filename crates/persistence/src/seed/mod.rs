@@ -232,6 +232,8 @@ async fn insert_events(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Resu
             max_tickets_per_user: event.max_tickets_per_user,
             hold_minutes: organizing::DEFAULT_HOLD_MINUTES,
             offer_minutes: organizing::DEFAULT_OFFER_MINUTES,
+            sales_start_at: None,
+            waiting_room: None,
             tiers: event
                 .tiers
                 .iter()

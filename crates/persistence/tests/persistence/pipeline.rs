@@ -134,6 +134,7 @@ fn order(spec: &Spec) -> Option<Order> {
         } else {
             Checkout::Instant
         },
+        admitted_to: None,
     })
 }
 

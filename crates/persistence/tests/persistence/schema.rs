@@ -274,6 +274,7 @@ async fn a_taken_booking_reference_is_drawn_again_and_nothing_is_booked_twice() 
         request,
         idempotency: None,
         checkout: booking_domain::lifecycle::Checkout::Hold,
+        admitted_to: None,
     };
     let book = async |conn: &mut AsyncPgConnection| {
         let outcome = booking_persistence::bookings::create_batch(

@@ -2,8 +2,8 @@
 //! any request; what the server still refuses shows under the field it names.
 
 use booking_domain::ValidationErrors;
-use booking_domain::organizing::NewEvent;
-use booking_dto::{CreateEventRequest, TierRequest};
+use booking_domain::organizing::{NewEvent, WaitingRoomSettings};
+use booking_dto::{CreateEventRequest, TierRequest, WaitingRoomRequest};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -26,6 +26,14 @@ pub fn NewEventPage() -> impl IntoView {
     }
 }
 
+/// A waiting room as the API takes it.
+pub fn room_request(room: WaitingRoomSettings) -> WaitingRoomRequest {
+    WaitingRoomRequest {
+        admit_per_minute: Some(i64::from(room.admit_per_minute)),
+        opens_minutes: Some(i64::from(room.opens_minutes)),
+    }
+}
+
 /// The create request from what the domain accepted: trimmed, with the limit filled in.
 fn request(event: NewEvent) -> CreateEventRequest {
     CreateEventRequest {
@@ -36,6 +44,8 @@ fn request(event: NewEvent) -> CreateEventRequest {
         max_tickets_per_user: Some(i64::from(event.max_tickets_per_user)),
         hold_minutes: Some(i64::from(event.hold_minutes)),
         offer_minutes: Some(i64::from(event.offer_minutes)),
+        sales_start_at: event.sales_start_at,
+        waiting_room: event.waiting_room.map(room_request),
         tiers: event
             .tiers
             .into_iter()

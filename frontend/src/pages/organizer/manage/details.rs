@@ -1,7 +1,7 @@
 //! The event's details form: only what changed is sent.
 
 use booking_domain::ValidationErrors;
-use booking_domain::organizing::EventChanges;
+use booking_domain::organizing::{EventChanges, RawWaitingRoom};
 use booking_dto::{Event, UpdateEventRequest};
 use leptos::prelude::*;
 
@@ -9,6 +9,7 @@ use crate::actions::write_action;
 use crate::api;
 use crate::components::event_fields::{EventDraft, EventFields};
 use crate::components::form_alert::FormAlert;
+use crate::pages::organizer::new_event::room_request;
 use crate::state::form_errors::FormErrors;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
@@ -72,6 +73,19 @@ pub(super) fn DetailsForm(current: RwSignal<Event>) -> impl IntoView {
             if raw.offer_minutes == Some(i64::from(event.offer_minutes)) {
                 raw.offer_minutes = None;
             }
+            if raw.sales_start_at.is_some_and(|new| {
+                new.map(|at| at.timestamp() / 60)
+                    == event.sales_start_at.map(|at| at.timestamp() / 60)
+            }) {
+                raw.sales_start_at = None;
+            }
+            let room = event.waiting_room.map(|room| RawWaitingRoom {
+                admit_per_minute: Some(i64::from(room.admit_per_minute)),
+                opens_minutes: Some(i64::from(room.opens_minutes)),
+            });
+            if raw.waiting_room == Some(room) {
+                raw.waiting_room = None;
+            }
         });
         let checked = EventChanges::parse(&raw, chrono::Utc::now());
         if let Some(changes) = errors.accept(local, checked) {
@@ -87,6 +101,8 @@ pub(super) fn DetailsForm(current: RwSignal<Event>) -> impl IntoView {
                 max_tickets_per_user: changes.max_tickets_per_user.map(i64::from),
                 hold_minutes: changes.hold_minutes.map(i64::from),
                 offer_minutes: changes.offer_minutes.map(i64::from),
+                sales_start_at: changes.sales_start_at,
+                waiting_room: changes.waiting_room.map(|room| room.map(room_request)),
             });
         }
     };
