@@ -5,8 +5,8 @@
 use booking_dto::{
     AuthResponse, Booking, BookingListParams, BookingStatus, CheckIn, CheckInRequest,
     CheckInSummary, CreateBookingRequest, CreateEventRequest, ErrorCode, Event, EventListParams,
-    FieldProblem, LoginRequest, OrganizerEvent, Page, PayRequest, Problem, RegisterRequest, Tier,
-    TierRequest, UpdateEventRequest, UpdateTierRequest, WaitingListPlace,
+    FieldProblem, LoginRequest, OrganizerEvent, Page, PayRequest, Problem, QueueStatus,
+    RegisterRequest, Tier, TierRequest, UpdateEventRequest, UpdateTierRequest, WaitingListPlace,
 };
 use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
@@ -261,18 +261,36 @@ pub async fn event(id: Uuid) -> Result<Event, ApiError> {
 
 /// Books everything in `body` at once. The same `idempotency_key` for a retry returns the
 /// booking the first attempt made instead of booking again.
+/// `queue_pass`: what the events' waiting room gave the buyer, if any.
 pub async fn book(
     session: Session,
     body: &CreateBookingRequest,
     idempotency_key: &str,
+    queue_pass: Option<&str>,
 ) -> Result<Booking, ApiError> {
     let response = authed(session, |token| {
-        bearer(Request::post(&format!("{BASE}/bookings")), token)
-            .header("Idempotency-Key", idempotency_key)
-            .json(body)
+        let request = bearer(Request::post(&format!("{BASE}/bookings")), token)
+            .header("Idempotency-Key", idempotency_key);
+        match queue_pass {
+            Some(pass) => request.header("Queue-Pass", pass),
+            None => request,
+        }
+        .json(body)
     })
     .await?;
     read(response).await
+}
+
+/// Takes a place in `event`'s waiting room (or answers the one the buyer has).
+pub async fn join_queue(session: Session, event: Uuid) -> Result<QueueStatus, ApiError> {
+    let path = format!("/events/{event}/queue");
+    read(call(session, Method::POST, &path, NONE).await?).await
+}
+
+/// Where the buyer stands in `event`'s waiting room.
+pub async fn queue_status(session: Session, event: Uuid) -> Result<QueueStatus, ApiError> {
+    let path = format!("/events/{event}/queue/me");
+    read(call(session, Method::GET, &path, NONE).await?).await
 }
 
 pub async fn bookings(

@@ -18,8 +18,9 @@ use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::organizer::{OrganizerArea, OrganizerView};
 use crate::pages::pay::PayPage;
+use crate::pages::queue::WaitingRoomPage;
 use crate::pages::register::RegisterPage;
-use crate::state::{Cart, LiveCounts, LiveOffers, Session, Toasts};
+use crate::state::{Cart, LiveCounts, LiveOffers, QueuePasses, Session, Toasts};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -28,6 +29,7 @@ pub fn App() -> impl IntoView {
     let offers = LiveOffers::new();
     provide_context(session);
     provide_context(offers);
+    provide_context(QueuePasses::new());
     provide_context(Cart::restore());
     provide_context(counts);
     provide_context(Toasts::new());
@@ -50,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=EventsPage/>
                     <Route path=path!("/events/:id") view=EventPage/>
+                    <Route path=path!("/events/:id/queue") view=WaitingRoomPage/>
                     <Route path=path!("/cart") view=CartPage/>
                     <Route path=path!("/bookings") view=BookingsPage/>
                     <Route path=path!("/bookings/:booking/pay") view=PayPage/>

@@ -176,6 +176,20 @@ pub fn countdown(seconds_left: i64) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
+/// Time to a start, as a clock reads: `3_725` seconds → `1:02:05`, `65` → `1:05`.
+pub fn long_countdown(seconds_left: i64) -> String {
+    let seconds = seconds_left.max(0);
+    if seconds < 3_600 {
+        return countdown(seconds);
+    }
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3_600,
+        seconds % 3_600 / 60,
+        seconds % 60
+    )
+}
+
 /// What a screen reader hears about a hold, once a minute: the minutes left, rounded up
 /// so that "1 minute" lasts until the very end.
 pub fn hold_left_sentence(seconds_left: i64) -> String {
@@ -282,6 +296,8 @@ mod tests {
         assert_eq!(countdown(60), "1:00");
         assert_eq!(countdown(5), "0:05");
         assert_eq!(countdown(-3), "0:00");
+        assert_eq!(long_countdown(3_725), "1:02:05");
+        assert_eq!(long_countdown(65), "1:05");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::state::toasts::use_toasts;
 #[component]
 pub fn EventCard(event: Event) -> impl IntoView {
     let session = use_session();
+    let passes = crate::state::passes::use_passes();
     let counts = use_counts();
     let toasts = use_toasts();
     let navigate = use_navigate();
@@ -57,7 +58,8 @@ pub fn EventCard(event: Event) -> impl IntoView {
                 }],
                 checkout: Some(Checkout::Hold),
             };
-            async move { api::book(session, &body, &key).await }
+            let pass = passes.for_events(&[id]);
+            async move { api::book(session, &body, &key, pass.as_deref()).await }
         },
         move |answer| match answer {
             Ok(booking) => {

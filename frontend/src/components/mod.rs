@@ -16,6 +16,7 @@ pub mod offer_banner;
 pub mod pagination;
 pub mod quantity_picker;
 pub mod require_auth;
+pub mod sale_countdown;
 pub mod ticket_card;
 pub mod toasts;
 pub mod waiting_list;

@@ -89,9 +89,18 @@ fn parse_status(value: &str) -> Option<BookingStatus> {
 pub fn BookingsPage() -> impl IntoView {
     view! {
         <RequireAuth>
-            <BookingList/>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your bookings…"</p> }>
+                {Suspend::new(bookings_view())}
+            </Suspense>
         </RequireAuth>
     }
+}
+
+/// My bookings, in a module of its own (`#[lazy]`), fetched on the first visit: a buyer
+/// browsing events downloads none of it.
+#[lazy]
+fn bookings_view() -> AnyView {
+    view! { <BookingList/> }.into_any()
 }
 
 #[component]

@@ -50,6 +50,7 @@ fn checkout_key(request: &CreateBookingRequest) -> String {
 pub fn CartPage() -> impl IntoView {
     let cart = use_cart();
     let session = use_session();
+    let passes = crate::state::passes::use_passes();
     let counts = use_counts();
     let toasts = use_toasts();
     let navigate = use_navigate();
@@ -65,7 +66,13 @@ pub fn CartPage() -> impl IntoView {
         move |(): &()| {
             let request = cart.booking_request();
             let key = checkout_key(&request);
-            async move { api::book(session, &request, &key).await }
+            let events: Vec<_> = cart
+                .lines_untracked()
+                .iter()
+                .map(|line| line.event_id)
+                .collect();
+            let pass = passes.for_events(&events);
+            async move { api::book(session, &request, &key, pass.as_deref()).await }
         },
         move |result| {
             let asked: Vec<Asked> = cart

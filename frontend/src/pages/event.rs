@@ -10,12 +10,15 @@ use uuid::Uuid;
 use crate::api;
 use crate::browser;
 use crate::components::availability_badge::AvailabilityBadge;
+use crate::components::hold_countdown::seconds_left;
 use crate::components::load_error::LoadError;
 use crate::components::quantity_picker::QuantityPicker;
+use crate::components::sale_countdown::SaleCountdown;
 use crate::components::waiting_list::{WaitingListSpot, waiting_list_view};
 use crate::format;
 use crate::state::cart::use_cart;
 use crate::state::counts::use_counts;
+use crate::state::passes::use_passes;
 use crate::state::toasts::use_toasts;
 
 #[component]
@@ -75,6 +78,11 @@ fn EventDetails(event: Event) -> impl IntoView {
         browser::local_offset_seconds(event.starts_at),
     );
     let on_sale = event.status == EventStatus::Published && event.starts_at > chrono::Utc::now();
+    let passes = use_passes();
+    let sale_start = event
+        .sales_start_at
+        .filter(|start| *start > chrono::Utc::now());
+    let room = on_sale && event.waiting_room.is_some();
     let fetched_remaining = event.remaining_tickets;
     let remaining = Signal::derive(move || counts.event_remaining(id, fetched_remaining));
     let capacity = event.total_tickets;
@@ -100,6 +108,18 @@ fn EventDetails(event: Event) -> impl IntoView {
                 }}
             </p>
             {(!on_sale).then(|| view! { <p class="notice">"This event is not on sale."</p> })}
+            {sale_start.map(|start| view! { <SaleCountdown start/> })}
+            {room.then(|| {
+                let queue = format!("/events/{id}/queue");
+                view! {
+                    <div class="room-notice" hidden=move || passes.admits(id)>
+                        <p>
+                            "This sale runs through a waiting room: everyone who arrives before the start gets a fair, random place in line, and buyers are let in at a pace the sale can serve."
+                        </p>
+                        <A href=queue attr:class="button button-primary">"Join the waiting room"</A>
+                    </div>
+                }
+            })}
             <h2 class="tiers-heading">"Tickets"</h2>
             <ul class="tiers">
                 {tiers
@@ -111,11 +131,23 @@ fn EventDetails(event: Event) -> impl IntoView {
     }
 }
 
+/// Whether the sale has started, turning true at `start` without a reload.
+fn sale_started(start: Option<chrono::DateTime<chrono::Utc>>) -> Signal<bool> {
+    match start.filter(|start| *start > chrono::Utc::now()) {
+        Some(start) => {
+            let left = seconds_left(start);
+            Signal::derive(move || left.get() <= 0)
+        }
+        None => Signal::derive(|| true),
+    }
+}
+
 /// A tier: price, live count and a picker bounded by what is left and by what the
 /// per-person limit still allows after the cart's other tickets for this event; sold
 /// out, its waiting list.
 #[component]
 fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
+    let passes = use_passes();
     let counts = use_counts();
     let cart = use_cart();
     let toasts = use_toasts();
@@ -139,7 +171,10 @@ fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
         }
     });
     let sold_out = move || remaining.get() <= 0;
-    let unavailable = move || !on_sale || most.get() < 1;
+    // Before the sale start, and in a room without a pass, the tier waits.
+    let started = sale_started(event.sales_start_at);
+    let let_in = move || event.waiting_room.is_none() || passes.admits(event_id);
+    let unavailable = move || !on_sale || !started.get() || !let_in() || most.get() < 1;
     let heading_id = format!("tier-{tier_id}-name");
     let select_id = format!("tier-{tier_id}-quantity");
     let tier_name = tier.name.clone();
@@ -191,6 +226,10 @@ fn TierRow(event: Event, tier: Tier, on_sale: bool) -> impl IntoView {
                     {move || {
                         if sold_out() {
                             "Sold out"
+                        } else if on_sale && !started.get() {
+                            "Not on sale yet"
+                        } else if on_sale && !let_in() {
+                            "Through the waiting room"
                         } else if on_sale && most.get() < 1 {
                             "Limit reached"
                         } else {

@@ -8,4 +8,5 @@ pub mod login;
 pub mod not_found;
 pub mod organizer;
 pub mod pay;
+pub mod queue;
 pub mod register;

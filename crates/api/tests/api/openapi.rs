@@ -27,7 +27,7 @@ fn every_operation_documents_its_errors_as_problem_documents() {
     let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     let paths = document["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 25);
+    assert_eq!(paths.len(), 27);
     let mut operation_ids = std::collections::HashSet::new();
     for (path, operations) in paths {
         for (method, operation) in operations.as_object().unwrap() {

@@ -24,3 +24,4 @@ mod organizer;
 mod routes;
 mod tickets;
 mod waiting_list;
+mod waiting_room;
