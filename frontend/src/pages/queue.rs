@@ -56,28 +56,46 @@ fn Room(event_id: Uuid) -> impl IntoView {
     let session = use_session();
     let counts = use_counts();
     Effect::new(move || counts.watch(vec![event_id]));
-    let event = LocalResource::new(move || api::event(event_id));
     // The first read takes the place (or answers the one there is); later ones only look.
+    // An event without a room is never asked for one.
     let reads = RwSignal::new(0_u32);
-    let status = LocalResource::new(move || {
+    let room = LocalResource::new(move || {
         let first = reads.get() == 0;
         async move {
-            if first {
+            let event = api::event(event_id).await?;
+            if event.waiting_room.is_none() {
+                return Ok((event, None));
+            }
+            let status = if first {
                 api::join_queue(session, event_id).await
             } else {
                 api::queue_status(session, event_id).await
-            }
+            }?;
+            Ok::<_, api::ApiError>((event, Some(status)))
         }
     });
     view! {
         <Transition fallback=|| view! { <p class="loading">"Opening the waiting room…"</p> }>
             {move || Suspend::new(async move {
-                match (event.await, status.await) {
-                    (Ok(event), Ok(status)) => {
+                match room.await {
+                    Ok((event, Some(status))) => {
                         view! { <Standing event status reads/> }.into_any()
                     }
-                    (Err(error), _) | (_, Err(error)) => {
-                        view! { <LoadError what="The waiting room" error/> }.into_any()
+                    Ok((event, None)) => {
+                        let back = format!("/events/{}", event.id);
+                        view! {
+                            <h1>"No waiting room"</h1>
+                            <p>{format!("{} sells without a waiting room.", event.title)}</p>
+                            <p><A href=back>"Back to the event"</A></p>
+                        }
+                        .into_any()
+                    }
+                    Err(error) => {
+                        view! {
+                            <h1>"Waiting room"</h1>
+                            <LoadError what="The waiting room" error/>
+                        }
+                        .into_any()
                     }
                 }
             })}

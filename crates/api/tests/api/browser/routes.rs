@@ -16,6 +16,8 @@ pub const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
 /// Routes under these paths need an account: a signed-out visitor signs in first.
 const SIGNED_IN_AREAS: [&str; 2] = ["/bookings", "/organizer"];
+/// Routes outside those areas that need an account too.
+const SIGNED_IN_ROUTES: [&str; 1] = ["/events/:id/queue"];
 /// Routes under this path are for organizers and admins; anyone else goes to the events page.
 const ORGANIZER_AREA: &str = "/organizer";
 /// The sign-in and register pages send a signed-in visitor on (to `next`, by default `/`).
@@ -40,6 +42,7 @@ impl AppRoute {
 
     pub fn needs_sign_in(&self) -> bool {
         SIGNED_IN_AREAS.iter().any(|area| self.is_under(area))
+            || SIGNED_IN_ROUTES.contains(&self.pattern.as_str())
     }
 
     fn is_organizers(&self) -> bool {
