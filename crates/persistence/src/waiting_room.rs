@@ -75,7 +75,6 @@ struct RoomFacts {
 
 #[derive(Debug, Clone, Copy)]
 enum Lock {
-    None,
     Share,
     Update,
     UpdateOrSkip,
@@ -95,7 +94,6 @@ async fn room(
         waiting_rooms::last_admitted_at,
     ));
     let row: Option<RoomRow> = match lock {
-        Lock::None => query.first(conn).await,
         Lock::Share => query.for_share().first(conn).await,
         Lock::Update => query.for_update().first(conn).await,
         Lock::UpdateOrSkip => query.for_update().skip_locked().first(conn).await,
@@ -134,18 +132,16 @@ pub async fn join(
 ) -> Result<(Place, bool), QueueError> {
     let now = now.trunc_subsecs(6);
     conn.transaction(async |conn| {
-        let exists: bool = diesel::select(diesel::dsl::exists(events::table.find(event_id)))
-            .get_result(conn)
-            .await?;
-        if !exists {
-            return Err(QueueError::EventNotFound);
-        }
-        let before_start = room(conn, event_id, Lock::None)
-            .await?
-            .ok_or(QueueError::NoRoom)?
-            .sales_start_at
-            .is_none_or(|start| now < start);
-        let lock = if before_start {
+        // Before the start, a place waits for the draw and shares the room's lock with
+        // the others; after it, it takes the next number under the room's own lock.
+        let sales_start_at: Option<DateTime<Utc>> = events::table
+            .find(event_id)
+            .select(events::sales_start_at)
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(QueueError::EventNotFound)?;
+        let lock = if sales_start_at.is_none_or(|start| now < start) {
             Lock::Share
         } else {
             Lock::Update

@@ -580,16 +580,16 @@ pub async fn sales(
     conn: &mut AsyncPgConnection,
     organizer_id: Option<Uuid>,
 ) -> Result<Vec<EventSales>, DbError> {
-    let mut query = events::table.into_boxed();
+    let mut query = events::table.left_join(waiting_rooms::table).into_boxed();
     if let Some(organizer_id) = organizer_id {
         query = query.filter(events::organizer_id.eq(organizer_id));
     }
-    let rows: Vec<EventRow> = query
+    let rows: Vec<(EventRow, Option<(i32, i32)>)> = query
         .order(events::starts_at.desc())
-        .select(EventRow::as_select())
+        .select((EventRow::as_select(), super::ROOM.nullable()))
         .load(conn)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|(row, _)| row.id).collect();
     // Per event: revenue from confirmed bookings, tickets held by pending ones.
     let totals: Vec<(Uuid, Option<i64>, Option<i64>)> = booking_items::table
         .inner_join(bookings::table)

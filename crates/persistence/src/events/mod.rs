@@ -85,6 +85,16 @@ pub(crate) struct EventRow {
     sales_start_at: Option<DateTime<Utc>>,
 }
 
+/// An event's waiting room as event reads select it, beside the event's own row (a left
+/// join: one round trip, nothing when the event has no room).
+pub(crate) const ROOM: (
+    waiting_rooms::admit_per_minute,
+    waiting_rooms::opens_minutes,
+) = (
+    waiting_rooms::admit_per_minute,
+    waiting_rooms::opens_minutes,
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventSort {
     Date,
@@ -111,6 +121,7 @@ pub async fn list_upcoming(
     let pattern = query.search.as_deref().map(like_pattern);
     let filtered = || {
         let mut filtered = events::table
+            .left_join(waiting_rooms::table)
             .filter(events::status.eq(EventStatus::Published.as_str()))
             .filter(events::starts_at.gt(now))
             .into_boxed::<Pg>();
@@ -138,7 +149,7 @@ pub async fn list_upcoming(
         .then_order_by(events::id)
         .offset(query.offset)
         .limit(query.limit)
-        .select(EventRow::as_select())
+        .select((EventRow::as_select(), ROOM.nullable()))
         .load(conn)
         .await?;
     Ok((with_tiers(conn, rows).await?, total))
@@ -146,8 +157,9 @@ pub async fn list_upcoming(
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<EventRecord>, DbError> {
     let row = events::table
-        .find(id)
-        .select(EventRow::as_select())
+        .left_join(waiting_rooms::table)
+        .filter(events::id.eq(id))
+        .select((EventRow::as_select(), ROOM.nullable()))
         .first(conn)
         .await
         .optional()?;
@@ -172,30 +184,17 @@ fn like_pattern(search: &str) -> String {
 
 pub(crate) async fn with_tiers(
     conn: &mut AsyncPgConnection,
-    rows: Vec<EventRow>,
+    rows: Vec<(EventRow, Option<(i32, i32)>)>,
 ) -> Result<Vec<EventRecord>, DbError> {
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    // Pipelined: one round trip for both.
-    let mut pipe: &AsyncPgConnection = conn;
-    let mut rooms_pipe = pipe;
-    let (tiers, rooms): (Vec<TierRecord>, Vec<(Uuid, i32, i32)>) = futures::future::try_join(
-        ticket_tiers::table
-            .filter(ticket_tiers::event_id.eq_any(&ids))
-            .order((ticket_tiers::position, ticket_tiers::id))
-            .select(TierRecord::as_select())
-            .load(&mut pipe),
-        waiting_rooms::table
-            .filter(waiting_rooms::event_id.eq_any(&ids))
-            .select((
-                waiting_rooms::event_id,
-                waiting_rooms::admit_per_minute,
-                waiting_rooms::opens_minutes,
-            ))
-            .load(&mut rooms_pipe),
-    )
-    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|(row, _)| row.id).collect();
+    let tiers: Vec<TierRecord> = ticket_tiers::table
+        .filter(ticket_tiers::event_id.eq_any(&ids))
+        .order((ticket_tiers::position, ticket_tiers::id))
+        .select(TierRecord::as_select())
+        .load(conn)
+        .await?;
     rows.into_iter()
-        .map(|row| {
+        .map(|(row, room)| {
             let status = row
                 .status
                 .parse()
@@ -217,15 +216,10 @@ pub(crate) async fn with_tiers(
                 hold_minutes: row.hold_minutes,
                 offer_minutes: row.offer_minutes,
                 sales_start_at: row.sales_start_at,
-                waiting_room: rooms
-                    .iter()
-                    .find(|(event_id, _, _)| *event_id == row.id)
-                    .map(
-                        |&(_, admit_per_minute, opens_minutes)| WaitingRoomSettings {
-                            admit_per_minute,
-                            opens_minutes,
-                        },
-                    ),
+                waiting_room: room.map(|(admit_per_minute, opens_minutes)| WaitingRoomSettings {
+                    admit_per_minute,
+                    opens_minutes,
+                }),
             })
         })
         .collect()
