@@ -117,7 +117,7 @@ fn WaitingListControl(
                 view! {
                     <div class="waiting-list">
                         <p class="waiting-place">
-                            {format!("Sold out. You're number {} on the waiting list for {tickets}.", place.position)}
+                            {format!("You're number {} on the waiting list for {tickets}.", place.position)}
                         </p>
                         <button
                             type="button"
