@@ -170,6 +170,16 @@ bench-live: _postgres _bench_tools
     cargo build -p booking-local-db --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/live.sh
 
+# The on-sale of a big event through its waiting room: `booking-load queue` with
+# BENCH_BUYERS (10,000) buyers over WebSockets for BENCH_TICKETS (2,000) tickets and
+# BENCH_SKIPPERS (100) skippers against a release server; raises the open-file limit it
+# needs and writes the table to bench/results/<date>-queue.md.
+[doc("Waiting-room benchmark (10,000 buyers, booking-load queue); writes bench/results/<date>-queue.md")]
+bench-queue: _postgres _bench_tools
+    cargo build --release -p booking-api -p booking-concurrency
+    cargo build -p booking-local-db --bin with-postgres
+    BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/queue.sh
+
 # Fuzz the API: schemathesis (from PyPI, into ~/.cache/booking/fuzz/venv once) against
 # /api/openapi.json of a release server on a fresh database, every check, signed in as
 # the seeded organizer and as a buyer. FUZZ_EXAMPLES (100) cases per operation; reports

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use booking_dto::{
     AuthResponse, Booking, BookingItemRequest, CheckInRequest, CheckInSummary, Checkout,
     CreateBookingRequest, CreateEventRequest, ErrorCode, Event, Health, LoginRequest,
-    OrganizerEvent, Page, Problem, RegisterRequest,
+    OrganizerEvent, Page, Problem, QueueStatus, RegisterRequest,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -114,6 +114,16 @@ impl ApiClient {
         path: &str,
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
     ) -> Result<T, ApiError> {
+        Ok(self.send_answered(method, path, build).await?.1)
+    }
+
+    /// [`send`](Self::send), also saying which success status came back.
+    async fn send_answered<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<(StatusCode, T), ApiError> {
         let transport = |source| ApiError::Transport {
             method: method.clone(),
             path: path.to_owned(),
@@ -132,7 +142,7 @@ impl ApiClient {
                 problem: response.json().await.ok(),
             });
         }
-        response.json().await.map_err(transport)
+        Ok((status, response.json().await.map_err(transport)?))
     }
 
     pub async fn health(&self) -> Result<Health, ApiError> {
@@ -236,6 +246,26 @@ impl ApiClient {
         .await
     }
 
+    /// Takes a place in `event`'s waiting room (201), or answers the one there is (200).
+    pub async fn join_queue(
+        &self,
+        token: &str,
+        event: Uuid,
+    ) -> Result<(StatusCode, QueueStatus), ApiError> {
+        self.send_answered(Method::POST, &format!("/events/{event}/queue"), |r| {
+            r.bearer_auth(token)
+        })
+        .await
+    }
+
+    /// Where the caller stands in `event`'s waiting room, with a pass once admitted.
+    pub async fn queue_status(&self, token: &str, event: Uuid) -> Result<QueueStatus, ApiError> {
+        self.send(Method::GET, &format!("/events/{event}/queue/me"), |r| {
+            r.bearer_auth(token)
+        })
+        .await
+    }
+
     /// Books `quantity` tickets of one tier (or holds them, with `Checkout::Hold`) and
     /// reports the outcome with its latency. Every answer is an outcome here, not an
     /// error: counting them is the point.
@@ -246,6 +276,20 @@ impl ApiClient {
         quantity: i64,
         checkout: Option<Checkout>,
     ) -> (BookingOutcome, Duration) {
+        self.book_through(token, tier_id, quantity, checkout, None)
+            .await
+    }
+
+    /// [`book`](Self::book) for an event behind a waiting room: `queue_pass` goes in the
+    /// `Queue-Pass` header when given.
+    pub async fn book_through(
+        &self,
+        token: &str,
+        tier_id: Uuid,
+        quantity: i64,
+        checkout: Option<Checkout>,
+        queue_pass: Option<&str>,
+    ) -> (BookingOutcome, Duration) {
         let request = CreateBookingRequest {
             items: vec![BookingItemRequest {
                 tier_id: Some(tier_id),
@@ -254,13 +298,15 @@ impl ApiClient {
             }],
             checkout,
         };
-        let started = Instant::now();
-        let sent = self
+        let mut builder = self
             .request(Method::POST, "/bookings")
             .bearer_auth(token)
-            .json(&request)
-            .send()
-            .await;
+            .json(&request);
+        if let Some(pass) = queue_pass {
+            builder = builder.header("Queue-Pass", pass);
+        }
+        let started = Instant::now();
+        let sent = builder.send().await;
         let outcome = match sent {
             Err(error) => BookingOutcome::Failed(error.to_string()),
             Ok(response) if response.status() == StatusCode::CREATED => {

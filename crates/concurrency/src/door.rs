@@ -111,6 +111,7 @@ pub async fn run(api: &ApiClient, options: &DoorOptions) -> Result<DoorReport, D
             count: 1,
             tickets: options.tickets,
             per_person: TICKETS_PER_BUYER,
+            sale: None,
         },
     )
     .await?

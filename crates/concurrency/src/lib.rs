@@ -6,6 +6,7 @@
 //!   the no-oversell invariant read back through the API.
 //! - [`watch`]: M WebSocket clients watching a storm; how soon each booking shows.
 //! - [`door`]: C door staff scanning distinct tickets in; scans per second.
+//! - [`queue`]: N buyers through an on-sale's waiting room; fairness, pace, sell-out.
 //! - [`report`]: the markdown of a `just bench` run, from the files it left.
 
 pub mod api;
@@ -13,6 +14,8 @@ pub mod buyers;
 pub mod door;
 pub mod latency;
 pub mod live;
+pub mod memory;
+pub mod queue;
 pub mod race;
 pub mod report;
 pub mod storm;

@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use booking_load::api::ApiClient;
 use booking_load::door::{self, DoorOptions};
+use booking_load::queue::{self, QueueOptions};
 use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::report::Bench;
 use booking_load::report::live::LiveBench;
+use booking_load::report::queue::QueueBench;
 use booking_load::storm::{self, Stop, StormOptions};
 use booking_load::watch::{self, WatchOptions};
 use clap::{Args, Parser, Subcommand};
@@ -59,6 +61,13 @@ enum Command {
     /// the clock starts) until every one is in: scans per second, latency, every kind of
     /// answer. PASS when every ticket was admitted once and nothing failed.
     Door(DoorArgs),
+    /// The on-sale of a big event through its waiting room: N buyers take places over
+    /// WebSockets before the sale start, are let in at the room's pace and book with
+    /// their pass; skippers book without one. PASS when every ticket sold once, every
+    /// skipper was refused, every place only moved forward, the draw was fair
+    /// (|rank correlation| <= 0.05) and the admitted buyers' booking p99 met its target.
+    /// 10,000 buyers need as many open files on each side: see the README.
+    Queue(QueueArgs),
     /// The markdown of a benchmark run, from the folder its script filled (pgbench
     /// output and logs, storm, ws and oha JSON, wait samples, run.json). Exit code 2
     /// when a file is missing or malformed.
@@ -78,6 +87,11 @@ enum ReportKind {
         /// The run's folder.
         dir: PathBuf,
     },
+    /// `just bench-queue` (bench/queue.sh): the on-sale's figures and verdicts.
+    Queue {
+        /// The run's folder.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +102,36 @@ struct DoorArgs {
     /// Tickets booked before the clock starts, each scanned once.
     #[arg(long, default_value_t = 5_000)]
     tickets: u32,
+    #[command(flatten)]
+    organizer: OrganizerArgs,
+}
+
+#[derive(Debug, Args)]
+struct QueueArgs {
+    /// Buyers who take a place before the sale starts, each booking one ticket.
+    #[arg(long, default_value_t = 10_000)]
+    buyers: usize,
+    /// Tickets on sale (fewer than buyers).
+    #[arg(long, default_value_t = 2_000)]
+    tickets: u32,
+    /// Clients that book without a pass as the sale opens.
+    #[arg(long, default_value_t = 100)]
+    skippers: usize,
+    /// The room's pace (default: the server's).
+    #[arg(long)]
+    admit_per_minute: Option<i64>,
+    /// From the event's creation to its sale start; every buyer takes a place in between.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    lead: Duration,
+    /// Buyers still in line this long after the start give up.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "2m")]
+    deadline: Duration,
+    /// The admitted buyers' booking p99 to stay within, in milliseconds.
+    #[arg(long, default_value_t = 100.0)]
+    p99_target_ms: f64,
+    /// The server's process id, to report its memory (same machine only).
+    #[arg(long)]
+    server_pid: Option<u32>,
     #[command(flatten)]
     organizer: OrganizerArgs,
 }
@@ -193,6 +237,7 @@ async fn main() -> ExitCode {
             let markdown = match kind {
                 ReportKind::Bench { dir } => Bench::read(&dir).map(|bench| bench.markdown()),
                 ReportKind::Live { dir } => LiveBench::read(&dir).map(|live| live.markdown()),
+                ReportKind::Queue { dir } => QueueBench::read(&dir).map(|queue| queue.markdown()),
             };
             match markdown {
                 Ok(markdown) => {
@@ -249,6 +294,25 @@ async fn main() -> ExitCode {
                 organizer_password: args.organizer.organizer_password,
             };
             match door::run(&api, &options).await {
+                Ok(report) => finish(cli.json, &report, report.passed()),
+                Err(error) => cannot_run(&error),
+            }
+        }
+        Command::Queue(args) => {
+            let options = QueueOptions {
+                buyers: args.buyers,
+                tickets: args.tickets,
+                skippers: args.skippers,
+                admit_per_minute: args.admit_per_minute,
+                lead: args.lead,
+                deadline: args.deadline,
+                p99_target_ms: args.p99_target_ms,
+                server_pid: args.server_pid,
+                organizer_email: args.organizer.organizer_email,
+                organizer_password: args.organizer.organizer_password,
+                progress: !cli.json,
+            };
+            match queue::run(&api, &options).await {
                 Ok(report) => finish(cli.json, &report, report.passed()),
                 Err(error) => cannot_run(&error),
             }

@@ -251,6 +251,7 @@ async fn fresh_event(
         count: 1,
         tickets,
         per_person: 1,
+        sale: None,
     };
     let created = create_events(api, &organizer.access_token, &plan).await?;
     let target = created.first().ok_or_else(|| ApiError::Shape {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{BookingOutcome, ScanOutcome};
+use crate::api::{ApiError, BookingOutcome, ScanOutcome};
 
 /// One kind of answer: `201`, `409 InsufficientTickets`, or no HTTP answer at all.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -41,6 +41,33 @@ impl AnswerKind {
                 code: code.map(|code| format!("{code:?}")),
             },
             ScanOutcome::Failed(_) => Self {
+                status: None,
+                code: None,
+            },
+        }
+    }
+
+    /// A success with `status`.
+    pub fn success(status: u16) -> Self {
+        Self {
+            status: Some(status),
+            code: None,
+        }
+    }
+
+    /// What a failed call came to: its status and problem code, or no answer at all
+    /// (an answer in an unexpected shape counts as none).
+    pub fn of_error(error: &ApiError) -> Self {
+        match error {
+            ApiError::Status {
+                status, problem, ..
+            } => Self {
+                status: Some(status.as_u16()),
+                code: problem
+                    .as_ref()
+                    .map(|problem| format!("{:?}", problem.code)),
+            },
+            ApiError::Transport { .. } | ApiError::Shape { .. } => Self {
                 status: None,
                 code: None,
             },

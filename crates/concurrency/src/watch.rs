@@ -15,6 +15,7 @@ use booking_dto::ServerMessage;
 use crate::api::ApiClient;
 use crate::latency::{Latencies, LatencySummary};
 use crate::live::{LiveClient, LiveError};
+use crate::memory;
 use crate::storm::{self, StormError, StormOptions, StormReport};
 
 /// Watchers connect a few at a time, like browsers opening a page.
@@ -157,7 +158,7 @@ pub async fn run(api: &ApiClient, options: &WatchOptions) -> Result<WatchReport,
         messages.push(log.updates.len() as u64);
         undelivered += delivery(capacity, quantity, &booked, &log.updates, &mut latencies);
     }
-    let (server_peak_rss_mib, server_rss_mib) = options.server_pid.map_or((None, None), memory_of);
+    let (server_peak_rss_mib, server_rss_mib) = options.server_pid.map_or((None, None), memory::of);
     Ok(WatchReport {
         watchers: options.watchers,
         connected,
@@ -221,27 +222,6 @@ fn message_counts(messages: &[u64]) -> MessageCounts {
         mean: messages.iter().sum::<u64>() as f64 / messages.len().max(1) as f64,
         max: messages.iter().copied().max().unwrap_or(0),
     }
-}
-
-/// Peak and current resident memory of `pid` in MiB, from /proc.
-fn memory_of(pid: u32) -> (Option<f64>, Option<f64>) {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-        return (None, None);
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-            })
-            .map(|kib| kib / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
 }
 
 impl fmt::Display for WatchReport {

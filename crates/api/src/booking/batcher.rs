@@ -11,6 +11,11 @@
 //! more is waiting than a batch takes, each tier in turn gives its oldest request, so a
 //! quiet tier is never stuck behind a hot one for more than one batch.
 //!
+//! Each lane keeps the connection of its last batch that committed: a booking never
+//! queues for the pool behind a crowd of reads (a waiting room's buyers all reading
+//! their places at once), and the pool serves everything else with `lanes` connections
+//! fewer. A batch that fails gives its connection back, so a broken one is not kept.
+//!
 //! Each lane is drained by one task, spawned on the actix worker of the request that found
 //! it idle. Each request waits on a oneshot for its own answer. A client that goes away
 //! leaves its request in the batch: the booking is made or not, whole, and only the
@@ -22,8 +27,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use booking_domain::{BookingReference, ItemTarget};
-use booking_persistence::DbPool;
 use booking_persistence::bookings::{self, BatchOutcome, Order};
+use booking_persistence::{DbConn, DbPool};
 use chrono::Utc;
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -39,11 +44,12 @@ struct Waiter {
     reply: oneshot::Sender<Answer>,
 }
 
-/// One lane's queue, and whether a task drains it.
+/// One lane's queue, whether a task drains it, and its connection.
 #[derive(Default)]
 struct Lane {
     waiting: Vec<Waiter>,
     busy: bool,
+    connection: Option<DbConn>,
 }
 
 #[derive(Clone)]
@@ -215,16 +221,26 @@ impl Drain {
             .map(|waiter| (waiter.order, waiter.reply))
             .unzip();
         let started = Instant::now();
-        let outcome = match self.inner.pool.get().await {
-            Ok(mut conn) => bookings::create_batch(
-                &mut conn,
-                &orders,
-                self.inner.payment_needs_io,
-                Utc::now(),
-                self.inner.new_reference,
-            )
-            .await
-            .map_err(BookError::database),
+        let kept = self.inner.lane(self.lane).connection.take();
+        let connection = match kept {
+            Some(connection) => Ok(connection),
+            None => self.inner.pool.get().await,
+        };
+        let outcome = match connection {
+            Ok(mut connection) => {
+                let outcome = bookings::create_batch(
+                    &mut connection,
+                    &orders,
+                    self.inner.payment_needs_io,
+                    Utc::now(),
+                    self.inner.new_reference,
+                )
+                .await;
+                if outcome.is_ok() {
+                    self.inner.lane(self.lane).connection = Some(connection);
+                }
+                outcome.map_err(BookError::database)
+            }
             Err(error) => Err(BookError::database(error.into())),
         };
         let metrics = &self.inner.metrics;

@@ -19,6 +19,14 @@ use crate::metrics::{DropReason, LiveMetrics};
 
 pub type ClientId = u64;
 
+/// Count updates one event may send per second across its audience. A big on-sale has
+/// ten thousand pages open on one event: at the base interval that is a hundred thousand
+/// messages a second, whose writing (and reading, on a machine that also runs the
+/// browsers) takes the CPU the bookings need. Past this budget an event's updates are
+/// spaced further apart, in proportion to its audience; the latest count still always
+/// goes out.
+const FAN_OUT_PER_SECOND: u64 = 20_000;
+
 enum Command {
     Join {
         id: ClientId,
@@ -112,6 +120,7 @@ pub fn spawn(
         feeds: HashMap::new(),
         due: BTreeSet::new(),
         min_interval,
+        fan_out_per_second: FAN_OUT_PER_SECOND,
         metrics,
     };
     tokio::spawn(hub.run(inbox));
@@ -140,8 +149,10 @@ struct Feed {
     last_sent: Option<Instant>,
     /// Tiers whose latest count has not gone out yet.
     dirty: BTreeSet<Uuid>,
-    /// When the dirty tiers go out, if they have to wait for `min_interval`.
+    /// When the dirty tiers go out, if they have to wait for the feed's interval.
     due: Option<Instant>,
+    /// Clients the last update reached.
+    audience: u64,
 }
 
 struct Hub {
@@ -152,6 +163,7 @@ struct Hub {
     feeds: HashMap<Uuid, Feed>,
     due: BTreeSet<(Instant, Uuid)>,
     min_interval: Duration,
+    fan_out_per_second: u64,
     metrics: LiveMetrics,
 }
 
@@ -290,7 +302,14 @@ impl Hub {
             .set(i64::try_from(self.latest.len()).unwrap_or(i64::MAX));
     }
 
-    /// Sends at once if the event has been quiet for `min_interval`, else once it has.
+    /// How long an event's updates wait after the last: `min_interval`, longer for an
+    /// audience past the fan-out budget.
+    fn interval(min_interval: Duration, fan_out_per_second: u64, audience: u64) -> Duration {
+        let spread = audience.saturating_mul(1_000) / fan_out_per_second.max(1);
+        min_interval.max(Duration::from_millis(spread))
+    }
+
+    /// Sends at once if the event has been quiet for its interval, else once it has.
     fn schedule(&mut self, event_id: Uuid, now: Instant) {
         let Some(feed) = self.feeds.get_mut(&event_id) else {
             return;
@@ -298,9 +317,10 @@ impl Hub {
         if feed.due.is_some() {
             return;
         }
+        let interval = Self::interval(self.min_interval, self.fan_out_per_second, feed.audience);
         match feed.last_sent {
-            Some(last) if now < last + self.min_interval => {
-                let at = last + self.min_interval;
+            Some(last) if now < last + interval => {
+                let at = last + interval;
                 feed.due = Some(at);
                 self.due.insert((at, event_id));
             }
@@ -331,18 +351,23 @@ impl Hub {
             .filter_map(|tier_id| self.latest.get(tier_id))
             .map(ticket_update)
             .collect();
-        self.fan_out(|client| client.wants(&event_id), &messages);
+        let audience = self.fan_out(|client| client.wants(&event_id), &messages);
+        if let Some(feed) = self.feeds.get_mut(&event_id) {
+            feed.audience = audience;
+        }
     }
 
     /// Hands `messages` to every client `to` picks; drops those that fell behind or
-    /// left.
-    fn fan_out(&mut self, to: impl Fn(&Client) -> bool, messages: &[ByteString]) {
+    /// left. Returns how many it picked.
+    fn fan_out(&mut self, to: impl Fn(&Client) -> bool, messages: &[ByteString]) -> u64 {
         let mut slow = Vec::new();
         let mut gone = Vec::new();
+        let mut picked = 0;
         for (id, client) in &self.clients {
             if !to(client) {
                 continue;
             }
+            picked += 1;
             for message in messages {
                 match client.queue.try_send(message.clone()) {
                     Ok(()) => {}
@@ -363,6 +388,7 @@ impl Hub {
         for id in gone {
             self.remove(id);
         }
+        picked
     }
 
     fn forget(&mut self, events: &[Uuid]) {
@@ -376,9 +402,10 @@ impl Hub {
 
     fn watched(&mut self, now: Instant) -> Vec<Uuid> {
         // Feeds only matter while they hold something or still limit the rate.
-        let min_interval = self.min_interval;
+        let (min_interval, budget) = (self.min_interval, self.fan_out_per_second);
         self.feeds.retain(|_, feed| {
-            !feed.dirty.is_empty() || feed.last_sent.is_some_and(|at| now < at + min_interval)
+            let interval = Self::interval(min_interval, budget, feed.audience);
+            !feed.dirty.is_empty() || feed.last_sent.is_some_and(|at| now < at + interval)
         });
         let mut events: HashSet<Uuid> = self.latest.values().map(|c| c.event_id).collect();
         for client in self.clients.values() {
@@ -418,6 +445,7 @@ mod tests {
             feeds: HashMap::new(),
             due: BTreeSet::new(),
             min_interval: INTERVAL,
+            fan_out_per_second: FAN_OUT_PER_SECOND,
             metrics: LiveMetrics::default(),
         }
     }
@@ -509,6 +537,34 @@ mod tests {
             "one message, the latest count"
         );
         assert!(hub.due.is_empty());
+    }
+
+    #[test]
+    fn a_big_audience_spaces_an_event_s_updates_to_keep_within_the_fan_out_budget() {
+        let mut hub = hub();
+        // Ten messages a second across the audience: four clients hear every 400 ms.
+        hub.fan_out_per_second = 10;
+        let mut clients: Vec<_> = (1..=4).map(|id| join(&mut hub, id, 64)).collect();
+        let start = Instant::now();
+        hub.handle(Command::Changes(vec![change(1, 1, 99, 1)]), start);
+        hub.handle(
+            Command::Changes(vec![change(1, 1, 98, 2)]),
+            start + Duration::from_millis(1),
+        );
+        hub.flush_due(start + INTERVAL);
+        for client in &mut clients {
+            assert_eq!(received(client), vec![99], "held past the base interval");
+        }
+        hub.flush_due(start + Duration::from_millis(400));
+        for client in &mut clients {
+            assert_eq!(received(client), vec![98], "then the latest count");
+        }
+        assert_eq!(
+            Hub::interval(INTERVAL, FAN_OUT_PER_SECOND, 10_000),
+            Duration::from_millis(500),
+            "ten thousand pages on one event hear of it twice a second"
+        );
+        assert_eq!(Hub::interval(INTERVAL, FAN_OUT_PER_SECOND, 1_000), INTERVAL);
     }
 
     #[test]

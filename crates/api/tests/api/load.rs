@@ -1,5 +1,6 @@
 //! The load tester (`booking-load`'s library) against the real server and database: the
-//! race verdict can pass and can fail, and storms report exactly what the database holds.
+//! race verdict can pass and can fail, storms report exactly what the database holds, and
+//! an on-sale through a waiting room sells every ticket to the admitted buyers alone.
 //! Like `just bench` (`RATE_LIMITS=off` in bench/lib.sh), they run with the abuse limits
 //! off (`helpers::test_config`): a storm is one address signing up hundreds of buyers.
 
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use booking_load::api::ApiClient;
 use booking_load::door::{self, DoorOptions};
+use booking_load::queue::{self, QueueOptions};
 use booking_load::race::{self, RaceOptions, RaceTarget};
 use booking_load::storm::{self, Stop, StormOptions};
 use booking_load::watch::{self, WatchOptions};
@@ -348,6 +350,60 @@ async fn the_door_load_admits_every_ticket_once_and_a_storm_of_holds_keeps_the_i
         app.scalar("SELECT count(*) AS value FROM bookings WHERE status = 'pending'")
             .await,
         150
+    );
+    app.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn an_on_sale_through_the_waiting_room_sells_to_the_admitted_alone_and_tells_the_rest() {
+    let (app, api) = seeded_app().await;
+    let options = QueueOptions {
+        buyers: 40,
+        tickets: 10,
+        skippers: 5,
+        // Ten a second: the sale takes a second of rounds, not one.
+        admit_per_minute: Some(600),
+        lead: Duration::from_secs(3),
+        deadline: Duration::from_secs(60),
+        // Speed is measured by `just bench-queue`, not here.
+        p99_target_ms: f64::MAX,
+        server_pid: Some(std::process::id()),
+        organizer_email: "organizer@example.com".into(),
+        organizer_password: SEED_PASSWORD.into(),
+        progress: false,
+    };
+
+    let report = queue::run(&api, &options).await.unwrap();
+
+    assert!(report.passed(), "{report}");
+    assert_eq!((report.joined_before_start, report.failed_joins), (40, 0));
+    assert_eq!((report.booked, report.told_sold_out), (10, 30), "{report}");
+    assert_eq!(report.skippers_refused, 5, "{report}");
+    assert!(report.draw_is_permutation, "{report}");
+    assert_eq!(report.conservation.sold, 10);
+    assert!(
+        report.position_observations >= 40,
+        "every buyer read a place"
+    );
+    assert_eq!(
+        report.admissions_per_s.iter().sum::<i64>(),
+        10,
+        "every admission heard live: {report}"
+    );
+    assert!(report.last_ticket_s.is_some() && report.sold_out_heard_s.is_some());
+    // The database agrees: ten passes used, one booking each, nobody else booked.
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM queue_entries WHERE event_id = '{}' AND admitted_at IS NOT NULL",
+            report.event_id
+        ))
+        .await,
+        10
+    );
+    let json = serde_json::to_string(&report).unwrap();
+    assert_eq!(
+        serde_json::from_str::<queue::QueueReport>(&json).unwrap(),
+        report
     );
     app.assert_conservation().await;
 }

@@ -4,6 +4,7 @@
 
 pub mod inputs;
 pub mod live;
+pub mod queue;
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use booking_dto::Checkout;
+use booking_dto::{Checkout, OrganizerEvent};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -164,6 +164,7 @@ pub async fn prepare(api: &ApiClient, options: &StormOptions) -> Result<Prepared
         count: options.events,
         tickets: options.tickets,
         per_person: TICKETS_PER_BUYER,
+        sale: None,
     };
     let targets = setup::create_events(api, &organizer.access_token, &plan).await?;
 
@@ -385,28 +386,51 @@ async fn read_back(
     let sales = api.organizer_events(organizer_token).await?;
     let mut counts = Vec::with_capacity(targets.len());
     for (n, target) in targets.iter().enumerate() {
-        let event = api.event(target.event_id).await?;
-        let tier = event
-            .tiers
-            .iter()
-            .find(|tier| tier.id == target.tier_id)
-            .ok_or_else(|| ApiError::Shape {
-                what: format!("event {} lost its tier", event.id),
-            })?;
-        let (revenue, held) = sales
-            .iter()
-            .find(|sale| sale.event.id == target.event_id)
-            .map_or((0, 0), |sale| (sale.revenue_cents, sale.held));
-        counts.push(EventCounts {
-            event_id: target.event_id,
-            capacity: i64::from(tier.capacity),
-            remaining: i64::from(tier.remaining),
-            in_bookings: revenue / PRICE_CENTS + held,
+        let told = Told {
             booked: log.booked.get(&n).copied().unwrap_or(0),
             unknown: log.unknown.get(&n).copied().unwrap_or(0),
-        });
+        };
+        counts.push(counts_of(api, &sales, *target, told).await?);
     }
     Ok(counts)
+}
+
+/// Tickets of one event the clients were told they got, and tickets asked for by
+/// requests whose fate they never learned.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Told {
+    pub booked: i64,
+    pub unknown: i64,
+}
+
+/// One event's counts, read back after a run: the tier counter from the public event,
+/// the tickets in bookings from the organizer's `sales`, and what the clients were told.
+pub async fn counts_of(
+    api: &ApiClient,
+    sales: &[OrganizerEvent],
+    target: Target,
+    told: Told,
+) -> Result<EventCounts, ApiError> {
+    let event = api.event(target.event_id).await?;
+    let tier = event
+        .tiers
+        .iter()
+        .find(|tier| tier.id == target.tier_id)
+        .ok_or_else(|| ApiError::Shape {
+            what: format!("event {} lost its tier", event.id),
+        })?;
+    let (revenue, held) = sales
+        .iter()
+        .find(|sale| sale.event.id == target.event_id)
+        .map_or((0, 0), |sale| (sale.revenue_cents, sale.held));
+    Ok(EventCounts {
+        event_id: target.event_id,
+        capacity: i64::from(tier.capacity),
+        remaining: i64::from(tier.remaining),
+        in_bookings: revenue / PRICE_CENTS + held,
+        booked: told.booked,
+        unknown: told.unknown,
+    })
 }
 
 fn progress_length(stop: Stop) -> u64 {

@@ -3,8 +3,8 @@
 
 use std::collections::VecDeque;
 
-use booking_dto::{CreateEventRequest, TierRequest};
-use chrono::{Duration as Days, Utc};
+use booking_dto::{CreateEventRequest, TierRequest, WaitingRoomRequest};
+use chrono::{DateTime, Duration as Days, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -33,6 +33,15 @@ pub struct EventPlan<'a> {
     pub count: usize,
     pub tickets: u32,
     pub per_person: u32,
+    /// A sale start, with or without a waiting room; `None` sells at once.
+    pub sale: Option<Sale>,
+}
+
+/// When an event of the run goes on sale, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Sale {
+    pub starts_at: DateTime<Utc>,
+    pub waiting_room: Option<WaitingRoomRequest>,
 }
 
 /// Creates and publishes the planned events, each with one tier.
@@ -47,6 +56,7 @@ pub async fn create_events(
         count,
         tickets,
         per_person,
+        sale,
     } = *plan;
     stream::iter(1..=count)
         .map(|n| async move {
@@ -61,8 +71,8 @@ pub async fn create_events(
                         max_tickets_per_user: Some(i64::from(per_person)),
                         hold_minutes: None,
                         offer_minutes: None,
-                        sales_start_at: None,
-                        waiting_room: None,
+                        sales_start_at: sale.map(|sale| sale.starts_at),
+                        waiting_room: sale.and_then(|sale| sale.waiting_room),
                         tiers: vec![TierRequest {
                             name: "General Admission".into(),
                             price_cents: PRICE_CENTS,
