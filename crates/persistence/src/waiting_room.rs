@@ -13,6 +13,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures::future::try_join3;
 use uuid::Uuid;
 
 use crate::error::DbError;
@@ -208,40 +209,59 @@ pub async fn place(
     place_of(conn, user_id, event_id).await
 }
 
+/// One pipelined round trip: the place, the room's progress and what is left on sale. A
+/// read every buyer makes at the draw holds its connection as briefly as it can.
 async fn place_of(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     event_id: Uuid,
 ) -> Result<Place, QueueError> {
-    let (position, admitted_at): (Option<i64>, Option<DateTime<Utc>>) = queue_entries::table
-        .find((event_id, user_id))
-        .select((queue_entries::position, queue_entries::admitted_at))
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(QueueError::NoPlace)?;
-    let admitted_through: i64 = waiting_rooms::table
-        .find(event_id)
-        .select(waiting_rooms::admitted_through)
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(QueueError::NoRoom)?;
+    let pipe: &AsyncPgConnection = conn;
+    let (mut entry_pipe, mut room_pipe, mut tiers_pipe) = (pipe, pipe, pipe);
+    let (entry, admitted_through, remaining) = try_join3(
+        async {
+            queue_entries::table
+                .find((event_id, user_id))
+                .select((queue_entries::position, queue_entries::admitted_at))
+                .first::<(Option<i64>, Option<DateTime<Utc>>)>(&mut entry_pipe)
+                .await
+                .optional()
+        },
+        async {
+            waiting_rooms::table
+                .find(event_id)
+                .select(waiting_rooms::admitted_through)
+                .first::<i64>(&mut room_pipe)
+                .await
+                .optional()
+        },
+        remaining_on(&mut tiers_pipe, event_id),
+    )
+    .await?;
+    let (position, admitted_at) = entry.ok_or(QueueError::NoPlace)?;
     Ok(Place {
         position,
         admitted_at,
-        admitted_through,
-        sold_out: remaining(conn, event_id).await? == 0,
+        admitted_through: admitted_through.ok_or(QueueError::NoRoom)?,
+        sold_out: remaining.unwrap_or(0) == 0,
     })
 }
 
-async fn remaining(conn: &mut AsyncPgConnection, event_id: Uuid) -> Result<i64, DbError> {
-    let remaining: Option<i64> = ticket_tiers::table
+/// Tickets on sale across `event_id`'s tiers (`None`: it has none).
+async fn remaining_on(
+    conn: &mut &AsyncPgConnection,
+    event_id: Uuid,
+) -> Result<Option<i64>, diesel::result::Error> {
+    ticket_tiers::table
         .filter(ticket_tiers::event_id.eq(event_id))
         .select(diesel::dsl::sum(ticket_tiers::remaining))
         .first(conn)
-        .await?;
-    Ok(remaining.unwrap_or(0))
+        .await
+}
+
+async fn remaining(conn: &mut AsyncPgConnection, event_id: Uuid) -> Result<i64, DbError> {
+    let mut pipe: &AsyncPgConnection = conn;
+    Ok(remaining_on(&mut pipe, event_id).await?.unwrap_or(0))
 }
 
 /// At the sale start, once: the places taken before it, in arrival order, get one
