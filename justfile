@@ -180,6 +180,25 @@ bench-queue: _postgres _bench_tools
     cargo build -p booking-local-db --bin with-postgres
     BENCH_BIN="{{ target_dir }}/release" "{{ target_dir }}/debug/with-postgres" --durable bench/queue.sh
 
+# The production shape on this machine (cluster/, README "Running in production"):
+# HAProxy on http://127.0.0.1:8080 in front of 3 release api instances, PostgreSQL as a
+# primary and a synchronous standby under pg_auto_failover, all from Debian's packages
+# (haproxy, postgresql-15-auto-failover: installed when missing). Prints the roles as
+# they change; Ctrl-C stops every process it started. Files under .data/cluster/.
+[doc("Production shape: HAProxy, 3 api instances, PostgreSQL primary + standby (pg_auto_failover)")]
+cluster: frontend _bench_tools
+    cargo build --release -p booking-api
+    STATIC_DIR="{{ dist }}" API_BIN="{{ target_dir }}/release/booking-api" cluster/up.sh
+
+# The production shape broken on purpose (cluster/test.sh): the primary's machine lost
+# mid-storm, then an api instance; `booking-load storm` through the proxy must keep its
+# verdicts (nothing lost, nothing oversold, no 500, watchers hear the final counts) and
+# the old primary must come back as the standby. CI runs it after `just test`.
+[doc("Kill the primary, then an api instance, mid-storm; check nothing is lost or oversold")]
+test-cluster: _bench_tools
+    cargo build -p booking-api -p booking-concurrency
+    API_BIN="{{ target_dir }}/debug/booking-api" LOAD_BIN="{{ target_dir }}/debug/booking-load" cluster/test.sh
+
 # Fuzz the API: schemathesis (from PyPI, into ~/.cache/booking/fuzz/venv once) against
 # /api/openapi.json of a release server on a fresh database, every check, signed in as
 # the seeded organizer and as a buyer. FUZZ_EXAMPLES (100) cases per operation; reports

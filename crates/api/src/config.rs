@@ -26,6 +26,9 @@ pub enum AppEnv {
 pub struct Config {
     /// `None`: start the embedded PostgreSQL under `data_dir`.
     pub database_url: Option<String>,
+    /// Where the public event list and event page may be read (a standby); `None`: the
+    /// primary, as everything else.
+    pub database_read_url: Option<String>,
     pub bind_addr: SocketAddr,
     pub jwt_secret: Vec<u8>,
     /// The key ticket codes are signed with (`TICKET_SECRET`).
@@ -62,6 +65,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "database_url",
                 &self.database_url.as_deref().map(|_| "<set>"),
+            )
+            .field(
+                "database_read_url",
+                &self.database_read_url.as_deref().map(|_| "<set>"),
             )
             .field("bind_addr", &self.bind_addr)
             .field("jwt_secret", &"<redacted>")
@@ -159,6 +166,7 @@ impl Config {
                 lanes: parse(&lookup, "BOOKING_BATCH_LANES", 1)?,
             },
             database_url: lookup("DATABASE_URL"),
+            database_read_url: lookup("DATABASE_READ_URL"),
             bind_addr: parse(
                 &lookup,
                 "BIND_ADDR",
@@ -430,6 +438,10 @@ mod tests {
         assert_eq!(config.app_env, AppEnv::Development);
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_url, None);
+        assert_eq!(
+            config.database_read_url, None,
+            "public reads from the primary"
+        );
         assert_eq!(config.bcrypt_cost, 12);
         assert_eq!(config.lock_timeout, Duration::from_secs(5));
         assert_eq!(config.jwt_secret.len(), 48);

@@ -73,13 +73,18 @@ impl Database {
     }
 
     pub fn pool(&self, config: &Config) -> anyhow::Result<DbPool> {
-        Ok(pool::build_pool(&PoolSettings {
-            database_url: self.url.clone(),
-            max_size: config.db_pool_size,
-            wait_timeout: config.db_pool_timeout,
-            statement_timeout: config.statement_timeout,
-            lock_timeout: config.lock_timeout,
-            application_name: "booking-api".into(),
-        })?)
+        pool_for(&self.url, config)
     }
+}
+
+/// A pool of connections to `url`, sized and bounded as `config` says.
+pub fn pool_for(url: &str, config: &Config) -> anyhow::Result<DbPool> {
+    Ok(pool::build_pool(&PoolSettings {
+        database_url: url.to_owned(),
+        max_size: config.db_pool_size,
+        wait_timeout: config.db_pool_timeout,
+        statement_timeout: config.statement_timeout,
+        lock_timeout: config.lock_timeout,
+        application_name: "booking-api".into(),
+    })?)
 }

@@ -14,6 +14,7 @@ use crate::admitter;
 use crate::auth::{AuthSettings, JwtKeys, password};
 use crate::booking::BookingService;
 use crate::config::Config;
+use crate::database;
 use crate::json::MAX_BODY_BYTES;
 use crate::limits::RateLimits;
 use crate::live::Live;
@@ -89,9 +90,14 @@ impl Application {
         let limits = RateLimits::new(&config.rate_limits);
         tokio::spawn(limits.clone().forget_idle_every(FORGET_IDLE_CLIENTS_EVERY));
         let organizing = Organizing::new(pool.clone(), live.clone());
+        let public_reads = match &config.database_read_url {
+            Some(url) => database::pool_for(url, config)?,
+            None => pool.clone(),
+        };
         let state = AppState {
             limits,
             pool,
+            public_reads,
             auth: Arc::new(AuthSettings {
                 jwt: JwtKeys::new(&config.jwt_secret, config.access_token_ttl),
                 bcrypt_cost: config.bcrypt_cost,

@@ -14,6 +14,9 @@ use crate::tickets::TicketCodes;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    /// For the public event list and event page: `DATABASE_READ_URL`'s pool when set (a
+    /// standby may answer), else `pool`. Nothing a booking decides on is read here.
+    pub public_reads: DbPool,
     pub auth: Arc<AuthSettings>,
     /// Booking, paying, cancelling: the saga and its live updates.
     pub bookings: BookingService,

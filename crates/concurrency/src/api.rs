@@ -168,6 +168,15 @@ impl ApiClient {
             .await
     }
 
+    /// One of the buyer's bookings, read back (from the primary: a booking is never
+    /// read off a standby).
+    pub async fn booking(&self, token: &str, id: Uuid) -> Result<Booking, ApiError> {
+        self.send(Method::GET, &format!("/bookings/{id}"), |r| {
+            r.bearer_auth(token)
+        })
+        .await
+    }
+
     /// The published, upcoming event titled exactly `title` (case-insensitive).
     pub async fn event_titled(&self, title: &str) -> Result<Option<Event>, ApiError> {
         let page: Page<Event> = self
@@ -290,37 +299,114 @@ impl ApiClient {
         checkout: Option<Checkout>,
         queue_pass: Option<&str>,
     ) -> (BookingOutcome, Duration) {
-        let request = CreateBookingRequest {
-            items: vec![BookingItemRequest {
-                tier_id: Some(tier_id),
-                event_id: None,
-                quantity,
-            }],
-            checkout,
-        };
+        let started = Instant::now();
+        let request = booking_request(tier_id, quantity, checkout);
+        let (outcome, _) = self.send_booking(token, &request, queue_pass, None).await;
+        (outcome, started.elapsed())
+    }
+
+    /// [`book`](Self::book) as a careful client does it: under one `Idempotency-Key`, a
+    /// 503 (after its Retry-After) or a request that got no answer is sent again until
+    /// another answer comes or `retry_for` has passed. The booking lands at most once;
+    /// the answers that were retried come back too, in order.
+    pub async fn book_retrying(
+        &self,
+        token: &str,
+        tier_id: Uuid,
+        quantity: i64,
+        checkout: Option<Checkout>,
+        retry_for: Duration,
+    ) -> Retried {
+        let started = Instant::now();
+        let request = booking_request(tier_id, quantity, checkout);
+        let key = Uuid::new_v4().to_string();
+        let mut retried = Vec::new();
+        loop {
+            let (outcome, retry_after) = self.send_booking(token, &request, None, Some(&key)).await;
+            let again = matches!(
+                outcome,
+                BookingOutcome::Failed(_) | BookingOutcome::Refused { status: 503, .. }
+            );
+            if !again || started.elapsed() >= retry_for {
+                return Retried {
+                    outcome,
+                    latency: started.elapsed(),
+                    retried,
+                };
+            }
+            retried.push(outcome);
+            tokio::time::sleep(retry_after.unwrap_or(RETRY_PAUSE).min(MAX_RETRY_PAUSE)).await;
+        }
+    }
+
+    /// One `POST /bookings`, and the Retry-After of a 503.
+    async fn send_booking(
+        &self,
+        token: &str,
+        request: &CreateBookingRequest,
+        queue_pass: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> (BookingOutcome, Option<Duration>) {
         let mut builder = self
             .request(Method::POST, "/bookings")
             .bearer_auth(token)
-            .json(&request);
+            .json(request);
         if let Some(pass) = queue_pass {
             builder = builder.header("Queue-Pass", pass);
         }
-        let started = Instant::now();
-        let sent = builder.send().await;
-        let outcome = match sent {
-            Err(error) => BookingOutcome::Failed(error.to_string()),
+        if let Some(key) = idempotency_key {
+            builder = builder.header("Idempotency-Key", key);
+        }
+        match builder.send().await {
+            Err(error) => (BookingOutcome::Failed(error.to_string()), None),
             Ok(response) if response.status() == StatusCode::CREATED => {
                 match response.json::<Booking>().await {
-                    Ok(booking) => BookingOutcome::Booked(booking),
-                    Err(error) => BookingOutcome::Failed(format!("unreadable booking: {error}")),
+                    Ok(booking) => (BookingOutcome::Booked(booking), None),
+                    Err(error) => (
+                        BookingOutcome::Failed(format!("unreadable booking: {error}")),
+                        None,
+                    ),
                 }
             }
             Ok(response) => {
                 let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 let code = response.json::<Problem>().await.ok().map(|p| p.code);
-                BookingOutcome::Refused { status, code }
+                (BookingOutcome::Refused { status, code }, retry_after)
             }
-        };
-        (outcome, started.elapsed())
+        }
+    }
+}
+
+/// A retried booking's end: its last answer, the time from the first try to it, and the
+/// answers before it that were asked again.
+#[derive(Debug)]
+pub struct Retried {
+    pub outcome: BookingOutcome,
+    pub latency: Duration,
+    pub retried: Vec<BookingOutcome>,
+}
+
+/// Between tries of a request that got no answer (a 503 says its own pause).
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
+/// A Retry-After longer than this is not waited out in full: the storm is timed.
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(2);
+
+fn booking_request(
+    tier_id: Uuid,
+    quantity: i64,
+    checkout: Option<Checkout>,
+) -> CreateBookingRequest {
+    CreateBookingRequest {
+        items: vec![BookingItemRequest {
+            tier_id: Some(tier_id),
+            event_id: None,
+            quantity,
+        }],
+        checkout,
     }
 }

@@ -218,6 +218,19 @@ struct StormArgs {
     /// two per client for a timed run; more are registered if they run out).
     #[arg(long)]
     buyers: Option<usize>,
+    /// Book under an Idempotency-Key and ask again after a 503 (its Retry-After) or no
+    /// answer, for up to this long per booking: a client riding out a database failover
+    /// or an instance going away. The booking lands at most once.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    retry_for: Option<Duration>,
+    /// After the run, read every booking answered 201 back by its id (PASS needs all).
+    #[arg(long)]
+    verify: bool,
+    /// A WebSocket watcher of the storm's events at this base URL (an api instance or the
+    /// proxy), reconnecting when dropped; repeat for more. PASS needs each to have heard
+    /// the final counts.
+    #[arg(long = "watch", value_name = "BASE_URL")]
+    watch: Vec<String>,
     #[command(flatten)]
     organizer: OrganizerArgs,
 }
@@ -346,6 +359,9 @@ fn storm_options(args: StormArgs, progress: bool) -> StormOptions {
         quantity: args.quantity,
         hold: args.hold,
         buyers: args.buyers,
+        retry_for: args.retry_for,
+        verify: args.verify,
+        watch: args.watch,
         organizer_email: args.organizer.organizer_email,
         organizer_password: args.organizer.organizer_password,
         progress,

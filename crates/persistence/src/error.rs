@@ -46,6 +46,11 @@ impl From<DieselError> for DbError {
             {
                 Self::Unavailable(error.to_string())
             }
+            // A connection made to the primary that has since been demoted to a standby
+            // (SQLSTATE 25006): the next connection finds the new primary.
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
+                Self::Unavailable(error.to_string())
+            }
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if info.message().contains("deadlock detected") =>
             {

@@ -58,7 +58,7 @@ pub async fn list(
         offset: pagination.offset(),
         limit: i64::from(pagination.limit),
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.public_reads.get().await?;
     let (records, total) = events::list_upcoming(&mut conn, &query, Utc::now()).await?;
     Ok(web::Json(super::page(
         records.iter().map(to_dto).collect(),
@@ -90,7 +90,7 @@ pub async fn detail(
 ) -> Result<web::Json<Event>, ApiError> {
     let not_found = ApiError::no_such_event;
     let id: Uuid = id.parse().map_err(|_| not_found())?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.public_reads.get().await?;
     let event = events::find(&mut conn, id)
         .await?
         .filter(|event| {

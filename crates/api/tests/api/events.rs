@@ -195,3 +195,46 @@ async fn a_draft_is_shown_to_its_organizer_and_admins_only() {
         expect_problem(response, StatusCode::NOT_FOUND, "EventNotFound").await;
     }
 }
+
+/// With DATABASE_READ_URL set, the public list and event page are read there (in
+/// production a standby); bookings and everything else still go to the primary. A
+/// second database that has never seen the event stands in for a standby behind.
+#[tokio::test]
+async fn public_reads_come_from_the_read_database_and_bookings_from_the_primary() {
+    let behind = booking_local_db::test_db::TestDatabase::create()
+        .await
+        .expect("second database");
+    let read_url = behind.url().to_owned();
+    let app =
+        crate::helpers::spawn_app_with(|config| config.database_read_url = Some(read_url)).await;
+    let event = app
+        .create_event(&EventSpec::published(
+            "On the primary",
+            4,
+            vec![("A", 1_000, 10)],
+        ))
+        .await;
+
+    assert_eq!(
+        page(&app, "").await.meta.total,
+        0,
+        "the list is the read database's"
+    );
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/events/{}", event.id)))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::NOT_FOUND, "EventNotFound").await;
+
+    let buyer = app.buyers(1).await.remove(0);
+    let items = serde_json::json!([{ "tierId": event.tier_ids[0], "quantity": 2 }]);
+    let response = app.book(&buyer.token, &items, None).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "booked on the primary"
+    );
+    drop(app);
+}

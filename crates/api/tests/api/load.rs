@@ -63,6 +63,9 @@ fn storm_options(clients: usize, stop: Stop, events: usize, tickets: u32) -> Sto
         quantity: 1,
         hold: false,
         buyers: None,
+        retry_for: None,
+        verify: false,
+        watch: Vec::new(),
         organizer_email: "organizer@example.com".into(),
         organizer_password: SEED_PASSWORD.into(),
         progress: false,
@@ -198,6 +201,39 @@ async fn a_storm_on_one_event_sells_exactly_its_tickets_and_reports_them() {
         report
     );
     app.assert_conservation().await;
+}
+
+/// The careful client of `just test-cluster`: every booking under an Idempotency-Key,
+/// each read back by id after the run, and a WebSocket watcher that hears the final count.
+#[tokio::test]
+async fn a_retrying_storm_reads_every_booking_back_and_its_watcher_hears_the_final_count() {
+    let (app, api) = seeded_app().await;
+    let mut options = storm_options(6, Stop::Requests(80), 1, 60);
+    options.retry_for = Some(Duration::from_secs(10));
+    options.verify = true;
+    options.watch = vec![app.address.clone()];
+
+    let report = storm::run(&api, &options).await.unwrap();
+
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.bookings, 60);
+    let verified = report.verified.as_ref().expect("read back");
+    assert_eq!((verified.read_back, verified.missing.len()), (60, 0));
+    assert!(
+        report.retried.is_empty(),
+        "nothing to retry against a healthy server"
+    );
+    let watcher = &report.watchers[0];
+    assert!(watcher.caught_up, "{watcher:?}");
+    assert_eq!(
+        watcher.last_remaining.values().copied().collect::<Vec<_>>(),
+        [0]
+    );
+    assert!(report.longest_pause.is_some());
+    let keyed = app
+        .scalar("SELECT count(*) AS value FROM bookings WHERE idempotency_key IS NOT NULL")
+        .await;
+    assert_eq!(keyed, 60, "every booking was sent under a key");
 }
 
 #[tokio::test]

@@ -210,7 +210,6 @@ pub async fn run(api: &ApiClient, options: &QueueOptions) -> Result<QueueReport,
         .count();
     let sales = api.organizer_events(&organizer).await?;
     let counts = storm::counts_of(
-        api,
         &sales,
         Target {
             event_id: target.event_id,
@@ -220,8 +219,7 @@ pub async fn run(api: &ApiClient, options: &QueueOptions) -> Result<QueueReport,
             booked: i64::try_from(booked).unwrap_or(i64::MAX),
             unknown: unknown_bookings(&ended),
         },
-    )
-    .await?;
+    )?;
 
     for journey in &ended {
         for (call, kind) in &journey.answers {

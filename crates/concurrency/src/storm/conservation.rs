@@ -11,7 +11,7 @@ use uuid::Uuid;
 pub struct EventCounts {
     pub event_id: Uuid,
     pub capacity: i64,
-    /// The tier counter (`GET /events/{id}`).
+    /// The tier counter (the organizer's view of the event, read from the primary).
     pub remaining: i64,
     /// Tickets in bookings that hold them: confirmed (organizer revenue ÷ price) and held
     /// by checkouts not paid yet.

@@ -5,6 +5,7 @@
 mod conservation;
 pub(crate) mod report;
 pub(crate) mod setup;
+mod watchers;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use booking_dto::{Checkout, OrganizerEvent};
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -19,6 +21,8 @@ use uuid::Uuid;
 
 pub use self::conservation::{Conservation, EventCounts, check as check_conservation};
 use self::setup::{BuyerPool, PRICE_CENTS, TICKETS_PER_BUYER, Target};
+pub use self::watchers::WatcherLog;
+use self::watchers::Watchers;
 use crate::api::{ApiClient, ApiError, BookingOutcome};
 use crate::buyers::{self, BuyerNames};
 use crate::latency::{Latencies, LatencySummary};
@@ -44,6 +48,14 @@ pub struct StormOptions {
     pub hold: bool,
     /// Buyers registered before the clock starts; more are registered if they run out.
     pub buyers: Option<usize>,
+    /// Book under an Idempotency-Key and ask again after a 503 or no answer, for up to
+    /// this long per booking (a database failover, an instance going away).
+    pub retry_for: Option<Duration>,
+    /// After the run, read every booking that was answered 201 back by its id.
+    pub verify: bool,
+    /// WebSocket watchers of the storm's events, one per base URL (an instance or the
+    /// proxy), reconnecting when dropped.
+    pub watch: Vec<String>,
     pub organizer_email: String,
     pub organizer_password: String,
     /// Draw progress bars on the terminal.
@@ -86,12 +98,47 @@ pub struct StormReport {
     pub buyers_signed_in_again: u64,
     pub conservation: Conservation,
     pub event_ids: Vec<Uuid>,
+    /// Answers that were asked again under the same Idempotency-Key (`retry_for`).
+    #[serde(default)]
+    pub retried: Vec<TallyEntry>,
+    /// The longest stretch without a 201 while the clients were booking.
+    #[serde(default)]
+    pub longest_pause: Option<Pause>,
+    /// The bookings answered 201, read back by id after the run (`verify`).
+    #[serde(default)]
+    pub verified: Option<Verified>,
+    #[serde(default)]
+    pub watchers: Vec<WatcherLog>,
+}
+
+/// From the last 201 before a stretch without one to the first 201 after it, in seconds
+/// from the start.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pause {
+    pub from_s: f64,
+    pub to_s: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verified {
+    pub read_back: u64,
+    /// Answered 201, yet not found (or not readable) after the run.
+    pub missing: Vec<Uuid>,
 }
 
 impl StormReport {
     /// The run is clean: the invariant holds and the server never failed a request.
     pub fn passed(&self) -> bool {
-        self.conservation.holds && self.server_errors == 0 && self.unanswered() == 0
+        self.conservation.holds
+            && self.server_errors == 0
+            && self.unanswered() == 0
+            && self
+                .verified
+                .as_ref()
+                .is_none_or(|verified| verified.missing.is_empty())
+            && self.watchers.iter().all(|watcher| watcher.caught_up)
     }
 
     /// Answers other than 201, requests that got no answer included.
@@ -122,6 +169,11 @@ struct ClientLog {
     unknown: HashMap<usize, i64>,
     /// Buyers whose access token ran out and who signed in again.
     signed_in_again: u64,
+    retried: Tally,
+    /// When each 201 came, from the start.
+    booked_at: Vec<Duration>,
+    /// Each booking answered 201 with its buyer's token, to read it back (`verify`).
+    confirmed: Vec<(Uuid, String)>,
 }
 
 struct Shared {
@@ -136,6 +188,8 @@ struct Shared {
     booked: AtomicU64,
     pool: BuyerPool,
     on_booked: Option<mpsc::UnboundedSender<Instant>>,
+    retry_for: Option<Duration>,
+    verify: bool,
 }
 
 pub async fn run(api: &ApiClient, options: &StormOptions) -> Result<StormReport, StormError> {
@@ -217,7 +271,11 @@ impl Prepared {
             booked: AtomicU64::new(0),
             pool,
             on_booked: booked,
+            retry_for: options.retry_for,
+            verify: options.verify,
         });
+        let event_ids: Vec<Uuid> = shared.targets.iter().map(|t| t.event_id).collect();
+        let watchers = Watchers::start(&options.watch, &event_ids, shared.started);
         let bar = progress_bar(options.progress, progress_length(options.stop), "booking");
         let ticker = tokio::spawn(tick(Arc::clone(&shared), bar.clone()));
         let clients: Vec<_> = (0..options.clients)
@@ -240,6 +298,20 @@ impl Prepared {
             .await?
             .access_token;
         let counts = read_back(&api, &organizer_token, &shared.targets, &log).await?;
+        let verified = if options.verify {
+            Some(verify(&api, std::mem::take(&mut log.confirmed)).await)
+        } else {
+            None
+        };
+        // The last updates are on their way (coalesced, crossing instances).
+        if !options.watch.is_empty() {
+            tokio::time::sleep(WATCHERS_SETTLE).await;
+        }
+        let remaining = counts
+            .iter()
+            .map(|event| (event.event_id, event.remaining))
+            .collect();
+        let watchers = watchers.finish(&remaining).await;
         let responses = log.tally.total();
         let bookings = log.tally.booked();
         let per_second = |count: u64| count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
@@ -262,7 +334,11 @@ impl Prepared {
             buyers_registered_during: shared.pool.registered_late().await,
             buyers_signed_in_again: log.signed_in_again,
             conservation: conservation::check(&counts),
-            event_ids: shared.targets.iter().map(|t| t.event_id).collect(),
+            event_ids,
+            retried: log.retried.entries(),
+            longest_pause: longest_pause(&mut log.booked_at),
+            verified,
+            watchers,
         })
     }
 }
@@ -323,26 +399,24 @@ async fn client_loop(shared: Arc<Shared>, client: usize) -> Result<ClientLog, Ap
             buyer = shared.pool.take(&shared.api).await?;
             held.clear();
         }
-        let mut answer = shared
-            .api
-            .book(&buyer.token, tier_id, i64::from(quantity), shared.checkout)
-            .await;
+        let mut answer = shared.book(&buyer.token, tier_id, &mut log).await;
         if matches!(answer.0, BookingOutcome::Refused { status: 401, .. }) {
             // The buyer's access token expired during a long run: not the server's doing,
             // so not an answer to count. Sign in again and ask once more.
             buyers::sign_in_again(&shared.api, &mut buyer).await?;
             log.signed_in_again += 1;
-            answer = shared
-                .api
-                .book(&buyer.token, tier_id, i64::from(quantity), shared.checkout)
-                .await;
+            answer = shared.book(&buyer.token, tier_id, &mut log).await;
         }
         let (outcome, latency) = answer;
         log.latencies.record(latency);
         log.tally.add(&outcome);
         shared.answered.fetch_add(1, Ordering::Relaxed);
         match &outcome {
-            BookingOutcome::Booked(_) => {
+            BookingOutcome::Booked(booking) => {
+                log.booked_at.push(shared.started.elapsed());
+                if shared.verify {
+                    log.confirmed.push((booking.id, buyer.token.clone()));
+                }
                 if let Some(booked) = &shared.on_booked {
                     // The watcher may have stopped listening; the storm goes on.
                     let _ = booked.send(Instant::now());
@@ -359,6 +433,60 @@ async fn client_loop(shared: Arc<Shared>, client: usize) -> Result<ClientLog, Ap
     }
 }
 
+impl Shared {
+    /// One booking of the buyer's, asked again after a 503 or no answer when the storm
+    /// retries (the answers asked again are counted apart).
+    async fn book(
+        &self,
+        token: &str,
+        tier_id: Uuid,
+        log: &mut ClientLog,
+    ) -> (BookingOutcome, Duration) {
+        let quantity = i64::from(self.quantity);
+        let Some(retry_for) = self.retry_for else {
+            return self.api.book(token, tier_id, quantity, self.checkout).await;
+        };
+        let retried = self
+            .api
+            .book_retrying(token, tier_id, quantity, self.checkout, retry_for)
+            .await;
+        for earlier in &retried.retried {
+            log.retried.add(earlier);
+        }
+        (retried.outcome, retried.latency)
+    }
+}
+
+/// After the last updates of a run, before the watchers are asked what they heard.
+const WATCHERS_SETTLE: Duration = Duration::from_secs(2);
+/// Bookings read back at once by `verify`.
+const VERIFY_IN_FLIGHT: usize = 16;
+
+/// Reads every booking in `confirmed` back by id, as its buyer.
+async fn verify(api: &ApiClient, confirmed: Vec<(Uuid, String)>) -> Verified {
+    let read_back = confirmed.len() as u64;
+    let missing = futures::stream::iter(confirmed)
+        .map(|(id, token)| async move { api.booking(&token, id).await.err().map(|_| id) })
+        .buffer_unordered(VERIFY_IN_FLIGHT)
+        .filter_map(|missing| async move { missing })
+        .collect()
+        .await;
+    Verified { read_back, missing }
+}
+
+/// The widest gap between consecutive 201s.
+fn longest_pause(booked_at: &mut [Duration]) -> Option<Pause> {
+    booked_at.sort_unstable();
+    booked_at
+        .iter()
+        .zip(booked_at.iter().skip(1))
+        .max_by_key(|&(before, after)| *after - *before)
+        .map(|(before, after)| Pause {
+            from_s: before.as_secs_f64(),
+            to_s: after.as_secs_f64(),
+        })
+}
+
 fn is_unknown(outcome: &BookingOutcome) -> bool {
     let kind = AnswerKind::of(outcome);
     kind.status.is_none() || kind.is_server_error()
@@ -368,6 +496,9 @@ fn merge(into: &mut ClientLog, from: ClientLog) {
     into.latencies.merge(&from.latencies);
     into.signed_in_again += from.signed_in_again;
     into.tally.merge(&from.tally);
+    into.retried.merge(&from.retried);
+    into.booked_at.extend(from.booked_at);
+    into.confirmed.extend(from.confirmed);
     for (target, tickets) in from.booked {
         *into.booked.entry(target).or_default() += tickets;
     }
@@ -390,7 +521,7 @@ async fn read_back(
             booked: log.booked.get(&n).copied().unwrap_or(0),
             unknown: log.unknown.get(&n).copied().unwrap_or(0),
         };
-        counts.push(counts_of(api, &sales, *target, told).await?);
+        counts.push(counts_of(&sales, *target, told)?);
     }
     Ok(counts)
 }
@@ -405,24 +536,28 @@ pub struct Told {
 
 /// One event's counts, read back after a run: the tier counter from the public event,
 /// the tickets in bookings from the organizer's `sales`, and what the clients were told.
-pub async fn counts_of(
-    api: &ApiClient,
+pub fn counts_of(
     sales: &[OrganizerEvent],
     target: Target,
     told: Told,
 ) -> Result<EventCounts, ApiError> {
-    let event = api.event(target.event_id).await?;
-    let tier = event
+    // The organizer's view, not the public page: it is read from the primary, where a
+    // public read may come from a standby.
+    let sale = sales
+        .iter()
+        .find(|sale| sale.event.id == target.event_id)
+        .ok_or_else(|| ApiError::Shape {
+            what: format!("event {} is not among the organizer's", target.event_id),
+        })?;
+    let tier = sale
+        .event
         .tiers
         .iter()
         .find(|tier| tier.id == target.tier_id)
         .ok_or_else(|| ApiError::Shape {
-            what: format!("event {} lost its tier", event.id),
+            what: format!("event {} lost its tier", target.event_id),
         })?;
-    let (revenue, held) = sales
-        .iter()
-        .find(|sale| sale.event.id == target.event_id)
-        .map_or((0, 0), |sale| (sale.revenue_cents, sale.held));
+    let (revenue, held) = (sale.revenue_cents, sale.held);
     Ok(EventCounts {
         event_id: target.event_id,
         capacity: i64::from(tier.capacity),
@@ -498,6 +633,9 @@ mod tests {
             quantity,
             hold: false,
             buyers: None,
+            retry_for: None,
+            verify: false,
+            watch: Vec::new(),
             organizer_email: String::new(),
             organizer_password: String::new(),
             progress: false,
@@ -514,6 +652,21 @@ mod tests {
             default_buyers(&options(Stop::After(Duration::from_secs(5)), 1)),
             128
         );
+    }
+
+    #[test]
+    fn the_longest_pause_is_the_widest_gap_between_201s() {
+        let ms = Duration::from_millis;
+        // Out of order, as the clients' logs merge.
+        let mut booked = vec![ms(300), ms(100), ms(9_300), ms(200), ms(9_400)];
+        assert_eq!(
+            longest_pause(&mut booked),
+            Some(Pause {
+                from_s: 0.3,
+                to_s: 9.3
+            })
+        );
+        assert_eq!(longest_pause(&mut [ms(5)]), None, "one 201 has no gap");
     }
 
     #[test]

@@ -61,6 +61,48 @@ impl fmt::Display for StormReport {
             self.buyers_registered_during,
             self.buyers_signed_in_again
         )?;
+        for entry in &self.retried {
+            writeln!(f, "  asked again   {:>9} × {}", entry.count, entry.kind)?;
+        }
+        if let Some(pause) = self.longest_pause {
+            writeln!(
+                f,
+                "  longest pause {:.2} s without a 201 (from {:.2} s to {:.2} s)",
+                pause.to_s - pause.from_s,
+                pause.from_s,
+                pause.to_s
+            )?;
+        }
+        if let Some(verified) = &self.verified {
+            writeln!(
+                f,
+                "  read back     {} bookings answered 201, {} missing{}",
+                verified.read_back,
+                verified.missing.len(),
+                verified
+                    .missing
+                    .first()
+                    .map(|id| format!(" (first: {id})"))
+                    .unwrap_or_default()
+            )?;
+        }
+        for watcher in &self.watchers {
+            writeln!(
+                f,
+                "  watcher       {}: {} updates, {} reconnects, last at {}, final counts {}",
+                watcher.base_url,
+                watcher.updates,
+                watcher.reconnects,
+                watcher
+                    .last_update_s
+                    .map_or_else(|| "never".to_owned(), |s| format!("{s:.2} s")),
+                if watcher.caught_up {
+                    "heard"
+                } else {
+                    "NOT heard"
+                }
+            )?;
+        }
         let c = &self.conservation;
         writeln!(
             f,
@@ -74,7 +116,7 @@ impl fmt::Display for StormReport {
             f,
             "RESULT: {}",
             if self.passed() {
-                "PASS (invariant holds, no 5xx, every request answered)"
+                "PASS (invariant holds, no 5xx, every request answered, every check above met)"
             } else {
                 "FAIL"
             }
