@@ -199,6 +199,15 @@ test-cluster: _bench_tools
     cargo build -p booking-api -p booking-concurrency
     API_BIN="{{ target_dir }}/debug/booking-api" LOAD_BIN="{{ target_dir }}/debug/booking-load" cluster/test.sh
 
+# What the production shape costs and buys (cluster/bench.sh), release builds: the hot
+# event through the proxy to 3 replicas against 1 direct, each synchronous_commit, the
+# event page off the standby and off the primary, and the failover's figures; appends to
+# bench/results/<date>-failover.md.
+[doc("Cluster benchmark: replicas, synchronous_commit, standby reads, failover time")]
+bench-cluster: _oha
+    cargo build --release -p booking-api -p booking-concurrency
+    API_BIN="{{ target_dir }}/release/booking-api" LOAD_BIN="{{ target_dir }}/release/booking-load" cluster/bench.sh
+
 # Fuzz the API: schemathesis (from PyPI, into ~/.cache/booking/fuzz/venv once) against
 # /api/openapi.json of a release server on a fresh database, every check, signed in as
 # the seeded organizer and as a buyer. FUZZ_EXAMPLES (100) cases per operation; reports
