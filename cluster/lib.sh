@@ -17,10 +17,10 @@ node_ports=(5441 5442)
 api_ports=(18091 18092 18093)
 monitor_url="postgres://autoctl_node@127.0.0.1:$monitor_port/pg_auto_failover?sslmode=disable"
 # Every connection, the pools' and the live listeners', finds the primary by itself.
-database_url="postgres://postgres@127.0.0.1:${node_ports[0]},127.0.0.1:${node_ports[1]}/booking?target_session_attrs=read-write"
+database_url="postgres://postgres@127.0.0.1:${node_ports[0]},127.0.0.1:${node_ports[1]}/booking?target_session_attrs=read-write&connect_timeout=2"
 # Public reads may go to either node; with synchronous_commit = remote_apply a standby
 # has applied every booking the primary has answered.
-database_read_url="postgres://postgres@127.0.0.1:${node_ports[1]},127.0.0.1:${node_ports[0]}/booking?target_session_attrs=any"
+database_read_url="postgres://postgres@127.0.0.1:${node_ports[1]},127.0.0.1:${node_ports[0]}/booking?target_session_attrs=any&connect_timeout=2"
 proxy_url="http://127.0.0.1:$proxy_port"
 
 say() { echo "cluster: $*" >&2; }
