@@ -58,6 +58,8 @@ start_bg() {
     shift
     "$@" >>"$cluster_dir/$name.log" 2>&1 &
     echo $! >"$cluster_dir/pids/$name"
+    # Stopped by PID (cluster_down), not waited for: no job notices when one is killed.
+    disown $!
 }
 
 pid_of() { cat "$cluster_dir/pids/$1" 2>/dev/null || true; }

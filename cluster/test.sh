@@ -14,7 +14,10 @@
 # quotes them). Exit code 0 when every check passed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-export CLUSTER_DIR=${CLUSTER_DIR:-$(mktemp -d -t booking-cluster-XXXXXX)}
+# A folder of its own unless told: removed after a PASS, kept for its logs after a FAIL.
+own_dir=""
+[ -n "${CLUSTER_DIR:-}" ] || own_dir=$(mktemp -d -t booking-cluster-XXXXXX)
+export CLUSTER_DIR=${CLUSTER_DIR:-$own_dir}
 export CLUSTER_PORT=${CLUSTER_PORT:-18090}
 : "${API_BIN:?set API_BIN to the booking-api binary}"
 : "${LOAD_BIN:?set LOAD_BIN to the booking-load binary}"
@@ -111,4 +114,7 @@ if [ ${#failures[@]} -gt 0 ]; then
     cluster_down
     exit 1
 fi
+trap - EXIT
+cluster_down
+[ -z "$own_dir" ] || rm -rf "$own_dir"
 say "PASS"
