@@ -57,3 +57,35 @@ async fn migrate_and_seed_commands_are_idempotent() {
         assert_eq!(response.status(), reqwest::StatusCode::OK, "{email}");
     }
 }
+
+/// Replicas started together each migrate on start: they take turns, the first applies
+/// every migration and the others find none pending, where two at once would collide.
+#[tokio::test]
+async fn replicas_migrating_an_empty_database_at_once_all_succeed() {
+    use booking_persistence::database_admin::{self, connect, database_url};
+    let server = std::env::var("TEST_DATABASE_URL").expect("run under with-postgres");
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = connect(&server).await.unwrap();
+    database_admin::create_database_if_missing(&mut admin, &name)
+        .await
+        .unwrap();
+    let url = database_url(&server, &name);
+
+    let runs =
+        futures::future::join_all((0..3).map(|_| booking_persistence::migrate::run_pending(&url)))
+            .await;
+
+    let applied: Vec<usize> = runs
+        .into_iter()
+        .map(|run| run.expect("every replica's migration succeeds").len())
+        .collect();
+    let all = booking_persistence::migrate::embedded_versions()
+        .unwrap()
+        .len();
+    let mut sorted = applied.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [0, 0, all], "one applied them all: {applied:?}");
+    database_admin::drop_database(&mut admin, &name)
+        .await
+        .unwrap();
+}
