@@ -65,9 +65,10 @@ jq -n --arg when "$(date -u '+%Y-%m-%d %H:%M UTC')" \
     --argjson cores "$(nproc)" \
     --argjson memory "$(awk '/MemTotal/ { print int($2 / 1048576 + 0.5) }' /proc/meminfo)" \
     --arg postgres "$("$psql_bin" --version | awk '{ print "PostgreSQL " $3 }')" \
+    --arg fsync "$(psql "$db_url" -Atc 'SHOW fsync')" \
     --argjson files "$(ulimit -n)" \
     '{when: $when, commit: $commit, cores: $cores, memoryGib: $memory, postgres: $postgres,
-      openFiles: $files}' >"$work/run.json"
+      fsync: $fsync, openFiles: $files}' >"$work/run.json"
 report=$("$bin/booking-load" report queue "$work")
 printf '\n%s\n' "$report"
 mkdir -p "$root/bench/results"

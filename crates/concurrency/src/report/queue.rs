@@ -18,6 +18,8 @@ pub struct QueueInfo {
     pub cores: u32,
     pub memory_gib: u32,
     pub postgres: String,
+    /// The server's `fsync` setting as it answered (`on` for a durable run).
+    pub fsync: String,
     pub open_files: u64,
 }
 
@@ -60,11 +62,12 @@ impl QueueBench {
         );
         let _ = writeln!(
             out,
-            "{} cores, {} GiB, {}, release server, fsync on, {} open files per process. \
+            "{} cores, {} GiB, {}, release server, fsync {}, {} open files per process. \
              {} buyers for {} tickets (one each), {} skippers, the room admitting {}/min.\n",
             info.cores,
             info.memory_gib,
             info.postgres,
+            info.fsync,
             info.open_files,
             q.buyers,
             q.tickets,
