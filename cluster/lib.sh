@@ -99,7 +99,7 @@ start_monitor() {
     if [ ! -d "$data" ]; then
         "${as_pg[@]}" pg_autoctl create monitor --pgdata "$data" --pgport $monitor_port \
             --hostname 127.0.0.1 --auth trust --no-ssl >>"$cluster_dir/monitor.log" 2>&1
-        echo "include '$cluster_conf/monitor.conf'" >>"$data/postgresql.conf"
+        echo "include '$cluster_dir/conf/monitor.conf'" >>"$data/postgresql.conf"
     fi
     start_bg monitor "${as_pg[@]}" pg_autoctl run --pgdata "$data"
     wait_until "the monitor" 60 monitor_sql "select 1"
@@ -112,8 +112,8 @@ start_node() {
         "${as_pg[@]}" pg_autoctl create postgres --pgdata "$data" --pgport "${node_ports[$((n - 1))]}" \
             --hostname 127.0.0.1 --name "node$n" --dbname booking --auth trust --no-ssl \
             --monitor "$monitor_url" >>"$cluster_dir/node$n.log" 2>&1
-        grep -q "$cluster_conf/postgresql.conf" "$data/postgresql.conf" ||
-            echo "include '$cluster_conf/postgresql.conf'" >>"$data/postgresql.conf"
+        grep -q "$cluster_dir/conf/postgresql.conf" "$data/postgresql.conf" ||
+            echo "include '$cluster_dir/conf/postgresql.conf'" >>"$data/postgresql.conf"
         # Below the monitor's primary_demote_timeout (monitor.conf): a primary cut off
         # from the monitor and its standby stops taking writes before the standby can
         # be promoted, so two primaries never take bookings at once.
@@ -148,7 +148,10 @@ proxy_servers() {
 }
 
 cluster_up() {
-    mkdir -p "$cluster_dir"/{pids,config,state,run}
+    mkdir -p "$cluster_dir"/{pids,config,state,run,conf}
+    # The servers read their settings from the cluster's folder: the checkout may be
+    # somewhere the postgres user cannot read (a root home, say).
+    cp "$cluster_conf/postgresql.conf" "$cluster_conf/monitor.conf" "$cluster_dir/conf/"
     [ "$(id -u)" != 0 ] || chown -R postgres: "$cluster_dir"
     # Shared by the instances: a token or a ticket one signs, the others accept.
     [ -f "$cluster_dir/secrets" ] || {
