@@ -184,7 +184,8 @@ bench-queue: _postgres _bench_tools
 # HAProxy on http://127.0.0.1:8080 in front of 3 release api instances, PostgreSQL as a
 # primary and a synchronous standby under pg_auto_failover, all from Debian's packages
 # (haproxy, postgresql-15-auto-failover: installed when missing). Prints the roles as
-# they change; Ctrl-C stops every process it started. Files under .data/cluster/.
+# they change; Ctrl-C stops every process it started. Files under .data/cluster/ (or
+# /var/lib/booking-api/cluster when the postgres user cannot enter the checkout).
 [doc("Production shape: HAProxy, 3 api instances, PostgreSQL primary + standby (pg_auto_failover)")]
 cluster: frontend _bench_tools
     cargo build --release -p booking-api
