@@ -154,11 +154,12 @@ cluster_up() {
     cp "$cluster_conf/postgresql.conf" "$cluster_conf/monitor.conf" "$cluster_dir/conf/"
     [ "$(id -u)" != 0 ] || chown -R postgres: "$cluster_dir"
     # Shared by the instances: a token or a ticket one signs, the others accept.
-    [ -f "$cluster_dir/secrets" ] || {
+    # The umask in a subshell: only this file is private, not what the script makes after.
+    [ -f "$cluster_dir/secrets" ] || (
         umask 077
         printf 'jwt_secret=%s\nticket_secret=%s\n' "$(head -c 48 /dev/urandom | base64 -w0)" \
             "$(head -c 48 /dev/urandom | base64 -w0)" >"$cluster_dir/secrets"
-    }
+    )
     # shellcheck disable=SC1091
     source "$cluster_dir/secrets"
     say "PostgreSQL monitor (pg_auto_failover) on port $monitor_port"

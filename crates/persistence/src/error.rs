@@ -46,8 +46,9 @@ impl From<DieselError> for DbError {
             {
                 Self::Unavailable(error.to_string())
             }
-            // A connection made to the primary that has since been demoted to a standby
-            // (SQLSTATE 25006): the next connection finds the new primary.
+            // A write on a node that is no longer the primary (SQLSTATE 25006): the
+            // client is told to retry. pg_auto_failover restarts a demoted node, which
+            // closes its sessions, so the pool's next connection finds the new primary.
             DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
                 Self::Unavailable(error.to_string())
             }
@@ -81,5 +82,32 @@ impl From<PoolError> for DbError {
             PoolError::Backend(ManagerError::QueryError(query)) => query.into(),
             other => Self::Unavailable(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DbError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn a_write_on_a_demoted_primary_is_a_retry_not_a_failure() {
+        let error = database_error(
+            DatabaseErrorKind::ReadOnlyTransaction,
+            "cannot execute INSERT in a read-only transaction",
+        );
+        assert!(matches!(error, DbError::Unavailable(_)), "{error:?}");
+    }
+
+    #[test]
+    fn an_unknown_database_error_stays_a_query_failure() {
+        let error = database_error(
+            DatabaseErrorKind::Unknown,
+            "relation \"nope\" does not exist",
+        );
+        assert!(matches!(error, DbError::Query(_)), "{error:?}");
     }
 }

@@ -129,7 +129,8 @@ pub struct Verified {
 }
 
 impl StormReport {
-    /// The run is clean: the invariant holds and the server never failed a request.
+    /// The run is clean: the invariant holds, the server never failed a request, every
+    /// booking read back was found (`verify`) and every watcher heard the final counts.
     pub fn passed(&self) -> bool {
         self.conservation.holds
             && self.server_errors == 0
