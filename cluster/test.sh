@@ -84,7 +84,7 @@ say "nodes: $(node_states)"
 # --- 2. An api instance lost -----------------------------------------------------------
 victim=3
 say "storm 2: $clients clients for 20s through the proxy; api$victim killed at 8s"
-# Six watchers through the proxy: leastconn spreads long-lived sockets evenly, so the
+# Six watchers through the proxy: its WebSocket backend spreads sockets evenly, so the
 # victim holds some of them.
 watchers=()
 for _ in 1 2 3 4 5 6; do watchers+=(--watch "$proxy_url"); done
